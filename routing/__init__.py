@@ -1,0 +1,1 @@
+"""Road networks and routing on OpenStreetMap data. Knows nothing about clients or Flask."""
