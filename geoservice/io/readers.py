@@ -1,0 +1,169 @@
+"""Read import files (CSV, GeoJSON, GeoPackage) into raw rows of text, positions kept.
+
+Nothing is validated here beyond "can the file be read at all": every cell comes back
+as text and every geometry in EPSG:4326, labelled with where it sits in the file
+(``row 7`` for a CSV line, ``feature 3`` for a GeoJSON/GeoPackage feature), so that
+:mod:`geoservice.io.validate` can name each problem exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shapely.geometry.base import BaseGeometry
+
+from geoservice.errors import ImportIssue, UserError
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One row or feature: its label in the file, cell texts, and geometry if any."""
+
+    label: str
+    values: dict[str, str]
+    geometry: BaseGeometry | None = None
+
+
+@dataclass
+class RawTable:
+    """A whole import file as text rows. ``notes`` are things the user should know that
+    are not errors (e.g. a layer reprojected from another CRS)."""
+
+    file: str
+    columns: tuple[str, ...]
+    rows: list[RawRow]
+    has_geometry: bool = False
+    issues: list[ImportIssue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_table(path: str | Path) -> RawTable:
+    """Read an import file by its extension.
+
+    Raises
+    ------
+    UserError
+        The file is missing, empty, of an unknown format, or cannot be parsed.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: file not found")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file")
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(path)
+    if suffix in GEO_SUFFIXES:
+        return _read_geo(path)
+    raise UserError(f"{path}: unknown file format {suffix or '(no extension)'!r}; "
+                    "use .csv, .geojson or .gpkg")
+
+
+def _read_csv(path: Path) -> RawTable:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text; save it as CSV UTF-8") from None
+    if not text.strip():
+        raise UserError(f"{path}: the file is empty")
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    first_line = text.splitlines()[0]
+    if delimiter not in first_line and ";" in first_line:
+        raise UserError(f"{path}: columns seem separated by ';'; save the file as comma-separated "
+                        "CSV (';' separates list items inside a cell)")
+    if "\x00" in text[:4096]:
+        raise UserError(f"{path}: not a text CSV file")
+    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    try:
+        header = [h.strip() for h in next(reader)]
+        columns = tuple(h.lower() for h in header)
+        rows: list[RawRow] = []
+        issues: list[ImportIssue] = []
+        start = reader.line_num
+        for cells in reader:
+            label = f"row {start + 1}"
+            start = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue  # blank lines are not rows
+            if len(cells) != len(columns):
+                issues.append(ImportIssue(path.name, label, "", "",
+                                          f"has {len(cells)} cells but the header has {len(columns)} columns"))
+                continue
+            rows.append(RawRow(label, dict(zip(columns, (c.strip() for c in cells), strict=True))))
+    except csv.Error as e:
+        raise UserError(f"{path}: not a readable CSV file near line {reader.line_num}: {e}") from None
+    _check_header(path, columns)
+    return RawTable(path.name, columns, rows, issues=issues)
+
+
+def _check_header(path: Path, columns: tuple[str, ...]) -> None:
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        raise UserError(f"{path}: column {duplicated[0]!r} appears more than once in the header")
+    if any(not c for c in columns):
+        raise UserError(f"{path}: the header has an empty column name")
+
+
+def _read_geo(path: Path) -> RawTable:
+    import pyogrio
+    from pyogrio.errors import DataSourceError
+
+    try:
+        layers = pyogrio.list_layers(path)
+    except (DataSourceError, OSError) as e:
+        raise UserError(f"{path}: not a readable {path.suffix} file ({_first_line(e)})") from None
+    if len(layers) == 0:
+        raise UserError(f"{path}: the file has no layers")
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layers[0][0])
+    except (DataSourceError, OSError, ValueError) as e:
+        raise UserError(f"{path}: not a readable {path.suffix} file ({_first_line(e)})") from None
+    notes: list[str] = []
+    if len(layers) > 1:
+        notes.append(f"{path.name}: read layer {layers[0][0]!r}, the first of {len(layers)}")
+    has_geometry = "geometry" in frame.columns and frame.geometry.notna().any()
+    if has_geometry and frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        epsg = frame.crs.to_epsg()
+        notes.append(f"{path.name}: reprojected from {f'EPSG:{epsg}' if epsg else frame.crs.name} "
+                     "to lon/lat (EPSG:4326)")
+        frame = frame.to_crs(4326)
+    columns = tuple(str(c).lower() for c in frame.columns if c != "geometry")
+    _check_header(path, columns)
+    rows = []
+    geometries = frame.geometry if "geometry" in frame.columns else [None] * len(frame)
+    for position, (record, geometry) in enumerate(
+            zip(frame.drop(columns="geometry", errors="ignore").to_dict("records"), geometries, strict=True)):
+        values = {str(k).lower(): cell_text(v) for k, v in record.items()}
+        geom = None if geometry is None or geometry.is_empty else geometry
+        rows.append(RawRow(f"feature {position + 1}", values, geom))
+    return RawTable(path.name, columns, rows, has_geometry=bool(has_geometry), notes=notes)
+
+
+def cell_text(value: object) -> str:
+    """A property value as the text a CSV cell would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ";".join(cell_text(v) for v in value)
+    text = str(value)
+    return "" if text in {"NaT", "nan", "None", "<NA>"} else text
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
