@@ -1,0 +1,514 @@
+"""Build OSMnx-conformant road networks from OSM extracts (offline) or queries (online).
+
+Every graph returned here is a simplified ``networkx.MultiDiGraph`` in EPSG:4326
+as OSMnx makes them (node ``x``/``y`` in degrees; edge ``length`` in meters,
+``speed_kph`` in km/h, ``travel_time`` in seconds; ``G.graph["crs"]``), restricted
+to its largest strongly connected component so every node can reach every other.
+``G.graph["provenance"]`` says where the data came from and how it was built;
+``G.graph["build_report"]`` says what was dropped on the way.
+
+Offline files are streamed with pyosmium and filtered with OSMnx's own per-mode
+way filter, so a file gives the same network as the equivalent Overpass query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import pickle
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any, Literal
+
+import networkx as nx
+import numpy as np
+import osmium
+import osmnx as ox
+from osmium.filter import KeyFilter
+
+from .errors import EmptyNetworkError, OSMFileError, OSMFileNotFoundError
+from .speeds import PROFILES, SpeedProfile, profile_for_location
+
+Mode = Literal["drive", "walk", "bike"]
+MODES: tuple[str, ...] = ("drive", "walk", "bike")
+
+BUILD_VERSION = 1
+"""Version of the graph-building code; bump it whenever its output changes (invalidates caches)."""
+
+_log = logging.getLogger(__name__)
+
+
+def graph_from_osm_file(path: str | os.PathLike[str], *, mode: Mode = "drive",
+                        speeds: SpeedProfile | None = None) -> nx.MultiDiGraph:
+    """
+    Build a routable graph from an OSM extract file, offline.
+
+    Reads OSM XML (``.osm``) and PBF (``.osm.pbf``). Keeps the ways that OSMnx
+    would download for `mode`; drops references to nodes missing from the file
+    (bounding-box cuts), splitting a way where they were; keeps the largest
+    strongly connected component; simplifies the topology; sets speeds and
+    travel times from `speeds`.
+
+    Parameters
+    ----------
+    path
+        The extract file.
+    mode
+        ``"drive"``, ``"walk"`` or ``"bike"``; walk networks are bidirectional
+        (one-way streets can be walked both ways), as in OSMnx.
+    speeds
+        The speed profile; by default the built-in one for the extract's
+        location (see :func:`routing.speeds.profile_for_location`).
+
+    Returns
+    -------
+    graph
+        Simplified MultiDiGraph in EPSG:4326; edge ``length`` (m),
+        ``speed_kph`` (km/h) and ``travel_time`` (s).
+
+    Raises
+    ------
+    OSMFileNotFoundError
+        If `path` does not exist.
+    OSMFileError
+        If the file is not a readable OSM file (garbage, malformed, truncated).
+    EmptyNetworkError
+        If the file holds no ways usable by `mode`.
+    """
+    started = time.perf_counter()
+    path = _existing_file(path)
+    _check_mode(mode)
+    extract = _read_extract(path, mode)
+    if not extract.ways:
+        msg = (f"{path}: no {mode} ways in this OSM file (it has no highway=* ways that OSMnx's "
+               f"{mode!r} filter keeps); use an extract that covers roads, or another mode")
+        raise EmptyNetworkError(msg)
+    graph = _raw_graph(extract, bidirectional=mode in ox.settings.bidirectional_network_types)
+    provenance = {
+        "source": str(path),
+        "source_date": extract.date,
+        "source_date_from": extract.date_from,
+        "source_bytes": path.stat().st_size,
+    }
+    graph = _finish_graph(graph, mode=mode, speeds=speeds, provenance=provenance)
+    graph.graph["build_report"].update(extract.report)
+    graph.graph["build_report"]["build_seconds"] = round(time.perf_counter() - started, 3)
+    return graph
+
+
+def cached_graph_from_osm_file(path: str | os.PathLike[str], *, mode: Mode = "drive",
+                               speeds: SpeedProfile | None = None,
+                               cache_dir: str | os.PathLike[str]) -> nx.MultiDiGraph:
+    """
+    Return :func:`graph_from_osm_file`'s graph, built once and then loaded from a cache.
+
+    The cache entry is a pickle in `cache_dir` keyed by the file's content
+    (SHA-256), `mode`, the speed profile, the OSMnx settings that shape the
+    network, and :data:`BUILD_VERSION`; any change rebuilds it. A corrupt or
+    unreadable entry is rebuilt, never fatal; entries for the same file and
+    mode with an outdated key are removed. Only point `cache_dir` at a folder
+    you trust: loading a pickle runs code from it.
+
+    Parameters
+    ----------
+    path
+        The extract file (``.osm`` or ``.osm.pbf``).
+    mode
+        ``"drive"``, ``"walk"`` or ``"bike"``.
+    speeds
+        The speed profile; by default chosen from the extract's location.
+    cache_dir
+        Folder for cache entries; created if missing.
+
+    Returns
+    -------
+    graph
+        The same graph :func:`graph_from_osm_file` returns.
+    """
+    path = _existing_file(path)
+    _check_mode(mode)
+    key = _cache_key(path, mode, speeds)
+    folder = Path(cache_dir)
+    prefix = f"{path.name}.{mode}."
+    entry = folder / f"{prefix}{key[:24]}.graph.pickle"
+    if entry.is_file():
+        try:
+            with entry.open("rb") as f:
+                cached = pickle.load(f)
+            if isinstance(cached, dict) and cached.get("key") == key:
+                return cached["graph"]
+            _log.warning("cache entry %s does not match its key; rebuilding", entry)
+        except Exception as exc:  # a corrupt pickle can raise almost anything
+            _log.warning("cache entry %s unreadable (%s); rebuilding", entry, exc)
+    graph = graph_from_osm_file(path, mode=mode, speeds=speeds)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump({"key": key, "graph": graph}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(entry)
+        for old in folder.glob(f"{_glob_escape(prefix)}*.graph.pickle"):
+            if old != entry:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        _log.warning("could not write graph cache %s (%s); continuing without it", entry, exc)
+    return graph
+
+
+def graph_from_place(query: str | dict[str, str], *, mode: Mode = "drive",
+                     speeds: SpeedProfile | None = None) -> nx.MultiDiGraph:
+    """
+    Download and build a routable graph for a place, online (Nominatim + Overpass via OSMnx).
+
+    Parameters
+    ----------
+    query
+        A place name or structured query that Nominatim resolves to a polygon,
+        e.g. ``"Rutland, England"``.
+    mode
+        ``"drive"``, ``"walk"`` or ``"bike"``.
+    speeds
+        The speed profile; by default chosen from the place's location.
+
+    Returns
+    -------
+    graph
+        Simplified MultiDiGraph in EPSG:4326, post-processed exactly like
+        :func:`graph_from_osm_file`'s.
+    """
+    _check_mode(mode)
+    graph = ox.graph_from_place(query, network_type=mode, simplify=False, retain_all=True)
+    return _finish_graph(graph, mode=mode, speeds=speeds,
+                         provenance={"source": f"overpass place {query!r}", "source_date": _now(),
+                                     "source_date_from": "download time"})
+
+
+def graph_from_bbox(bbox: tuple[float, float, float, float], *, mode: Mode = "drive",
+                    speeds: SpeedProfile | None = None) -> nx.MultiDiGraph:
+    """
+    Download and build a routable graph within a bounding box, online (Overpass via OSMnx).
+
+    Parameters
+    ----------
+    bbox
+        ``(west, south, east, north)`` in EPSG:4326 degrees.
+    mode
+        ``"drive"``, ``"walk"`` or ``"bike"``.
+    speeds
+        The speed profile; by default chosen from the box's location.
+
+    Returns
+    -------
+    graph
+        Simplified MultiDiGraph in EPSG:4326, post-processed exactly like
+        :func:`graph_from_osm_file`'s.
+    """
+    _check_mode(mode)
+    graph = ox.graph_from_bbox(bbox, network_type=mode, simplify=False, retain_all=True)
+    return _finish_graph(graph, mode=mode, speeds=speeds,
+                         provenance={"source": f"overpass bbox {tuple(bbox)}", "source_date": _now(),
+                                     "source_date_from": "download time"})
+
+
+# --- reading an extract ---------------------------------------------------------------------------
+
+@dataclass
+class _Extract:
+    """The ways of one mode from an OSM file, as plain data."""
+
+    coords: dict[int, tuple[float, float]] = field(default_factory=dict)  # node id -> (lon, lat)
+    node_tags: dict[int, dict[str, str]] = field(default_factory=dict)
+    ways: list[tuple[Any, list[int], dict[str, str]]] = field(default_factory=list)  # (id, refs, tags)
+    report: dict[str, Any] = field(default_factory=dict)
+    date: str = ""
+    date_from: str = ""
+
+
+_FILTER_TERM = re.compile(r'\[\s*"(?P<key>[^"]+)"\s*(?:(?P<op>!=|=|!~|~)\s*"(?P<value>[^"]*)"\s*)?\]')
+
+
+def way_filter(mode: Mode) -> Callable[[Mapping[str, str]], bool]:
+    """
+    Return OSMnx's way filter for a mode as a predicate on a way's tags.
+
+    The predicate is parsed from the Overpass filter OSMnx sends for
+    ``network_type=mode`` (``osmnx._overpass._get_network_filter``, which reads
+    ``osmnx.settings.default_access``), so offline files keep the same ways as
+    OSMnx's downloads. Overpass semantics: ``["k"]`` the key exists;
+    ``["k"="v"]``/``["k"!="v"]`` (in)equality; ``["k"~"re"]`` the key exists and
+    its value matches the regular expression anywhere; ``["k"!~"re"]`` the key
+    is absent or its value does not match.
+
+    Parameters
+    ----------
+    mode
+        ``"drive"``, ``"walk"`` or ``"bike"``.
+
+    Returns
+    -------
+    keep
+        ``keep(tags)`` is True for the ways the mode's network includes.
+    """
+    text = ox._overpass._get_network_filter(mode)
+    tests: list[Callable[[Mapping[str, str]], bool]] = []
+    end = 0
+    for term in _FILTER_TERM.finditer(text):
+        if text[end:term.start()].strip():
+            break
+        end = term.end()
+        tests.append(_tag_test(term.group("key"), term.group("op"), term.group("value")))
+    if end != len(text.rstrip()) or not tests:
+        msg = f"cannot parse OSMnx's {mode!r} way filter {text!r}; this OSMnx version is not supported"
+        raise RuntimeError(msg)
+    return lambda tags: all(test(tags) for test in tests)
+
+
+def _tag_test(key: str, op: str | None, value: str | None) -> Callable[[Mapping[str, str]], bool]:
+    """One Overpass tag condition as a predicate."""
+    if op is None:
+        return lambda tags: key in tags
+    if op == "=":
+        return lambda tags: tags.get(key) == value
+    if op == "!=":
+        return lambda tags: tags.get(key) != value
+    pattern = re.compile(value or "")
+    if op == "~":
+        return lambda tags: key in tags and pattern.search(tags[key]) is not None
+    return lambda tags: key not in tags or pattern.search(tags[key]) is None
+
+
+def _read_extract(path: Path, mode: Mode) -> _Extract:
+    """Stream the file once (plus a node pass if ways refer to nodes with negative ids)."""
+    keep = way_filter(mode)
+    ways_filter = KeyFilter("highway")
+    ways_filter.enable_for(osmium.osm.WAY)
+    nodes_filter = KeyFilter(*ox.settings.useful_tags_node)
+    nodes_filter.enable_for(osmium.osm.NODE)
+    out = _Extract()
+    located: dict[int, tuple[float, float]] = {}
+    missing: set[int] = set()
+    newest = datetime.fromtimestamp(0, tz=UTC)  # files without metadata give the epoch
+    try:
+        source = osmium.FileProcessor(_osmium_file(path), osmium.osm.NODE | osmium.osm.WAY)
+        header = source.header
+        source.with_locations().with_filter(ways_filter).with_filter(nodes_filter)
+        for obj in source:
+            if isinstance(obj, osmium.osm.Node):
+                out.node_tags[obj.id] = {k: v for k, v in obj.tags if k in ox.settings.useful_tags_node}
+                continue
+            if not isinstance(obj, osmium.osm.Way):
+                continue
+            newest = max(newest, obj.timestamp)
+            tags = dict(obj.tags)
+            if not keep(tags):
+                continue
+            refs = []
+            for node_ref in obj.nodes:
+                loc = node_ref.location
+                if loc.valid():
+                    located[node_ref.ref] = (loc.lon, loc.lat)
+                else:
+                    missing.add(node_ref.ref)
+                refs.append(node_ref.ref)
+            out.ways.append((obj.id, refs, tags))
+        # nodes stored after the ways that use them (unsorted files) are in the location store
+        store = source.node_location_storage
+        for ref in sorted(r for r in missing if r >= 0):
+            with contextlib.suppress(KeyError):
+                loc = store.get(ref) if store is not None else osmium.osm.Location()
+                if loc.valid():
+                    located[ref] = (loc.lon, loc.lat)
+        negative = {r for r in missing if r < 0}  # JOSM's new objects: not in the location store
+        if negative:
+            for node in osmium.FileProcessor(_osmium_file(path), osmium.osm.NODE):
+                if isinstance(node, osmium.osm.Node) and node.id in negative and node.location.valid():
+                    located[node.id] = (node.location.lon, node.location.lat)
+    except RuntimeError as exc:
+        msg = (f"{path}: not a readable OSM file ({exc}); check that it is a complete .osm (XML) "
+               f"or .osm.pbf download, e.g. re-download it or run `osmium fileinfo` on it")
+        raise OSMFileError(msg) from exc
+    _split_at_missing_nodes(out, located)
+    stamp = header.get("osmosis_replication_timestamp", "") or header.get("timestamp", "")
+    if stamp:
+        out.date, out.date_from = stamp, "file header"
+    elif newest.year > 1970:
+        out.date, out.date_from = newest.isoformat(timespec="seconds"), "newest highway way in the file"
+    else:
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        out.date, out.date_from = mtime.isoformat(timespec="seconds"), "file modification time"
+    return out
+
+
+def _split_at_missing_nodes(out: _Extract, located: dict[int, tuple[float, float]]) -> None:
+    """Cut ways into runs of nodes that have locations; record what was lost."""
+    ways: list[tuple[Any, list[int], dict[str, str]]] = []
+    missing_refs: set[int] = set()
+    cut = dropped = 0
+    for way_id, refs, tags in out.ways:
+        lost = [ref for ref in refs if ref not in located]
+        if not lost:
+            ways.append((way_id, refs, tags))
+            continue
+        missing_refs.update(lost)
+        runs: list[list[int]] = [[]]
+        for ref in refs:
+            if ref in located:
+                runs[-1].append(ref)
+            else:
+                runs.append([])
+        runs = [run for run in runs if len(set(run)) >= 2]
+        cut += 1
+        dropped += not runs
+        # pieces need distinct ids for OSMnx; _raw_graph restores the OSM way id
+        ways.extend(((way_id, i) if len(runs) > 1 else way_id, run, tags) for i, run in enumerate(runs))
+    used = {ref for _, refs, _ in ways for ref in refs}
+    out.ways = ways
+    out.coords = {ref: located[ref] for ref in used}
+    out.node_tags = {ref: tags for ref, tags in out.node_tags.items() if ref in used and tags}
+    out.report.update({"osm_ways": len({w[0] if isinstance(w, tuple) else w for w, _, _ in ways}),
+                       "osm_ways_with_missing_nodes": cut, "osm_ways_dropped_no_nodes": dropped,
+                       "missing_node_refs": len(missing_refs)})
+    if missing_refs:
+        _log.info("%d ways refer to %d nodes missing from the file; cut there", cut, len(missing_refs))
+
+
+def _raw_graph(extract: _Extract, *, bidirectional: bool) -> nx.MultiDiGraph:
+    """Unsimplified graph via OSMnx's own graph constructor (private API, pinned by a test)."""
+    elements: list[dict[str, Any]] = [
+        {"type": "node", "id": ref, "lon": lon, "lat": lat, "tags": extract.node_tags.get(ref, {})}
+        for ref, (lon, lat) in extract.coords.items()
+    ]
+    elements += [{"type": "way", "id": way_id, "nodes": refs, "tags": tags}
+                 for way_id, refs, tags in extract.ways]
+    graph = ox.graph._create_graph([{"elements": elements}], bidirectional)
+    if any(isinstance(w[0], tuple) for w in extract.ways):
+        for _, _, data in graph.edges(data=True):
+            if isinstance(data["osmid"], tuple):
+                data["osmid"] = data["osmid"][0]
+    return graph
+
+
+# --- from a raw graph to a routable one ----------------------------------------------------------
+
+def _finish_graph(graph: nx.MultiDiGraph, *, mode: Mode, speeds: SpeedProfile | None,
+                  provenance: dict[str, Any]) -> nx.MultiDiGraph:
+    """Speeds and travel times on raw edges, largest strongly connected component, simplify."""
+    if graph.number_of_edges() == 0:
+        msg = f"{provenance['source']}: no {mode} ways found; use a larger area or another mode"
+        raise EmptyNetworkError(msg)
+    if speeds is None:
+        xs, ys = zip(*((d["x"], d["y"]) for _, d in graph.nodes(data=True)), strict=True)
+        speeds = profile_for_location(float(np.median(xs)), float(np.median(ys)))
+    # speeds on raw edges, so simplification sums exact travel times of mixed-speed stretches
+    memo: dict[tuple[str, str], float] = {}
+    for _, _, data in graph.edges(data=True):
+        tag_key = (str(data.get("highway")), str(data.get("maxspeed")))
+        if tag_key not in memo:
+            memo[tag_key] = speeds.edge_speed_kph(mode, data.get("highway"), data.get("maxspeed"))
+        data["speed_kph"] = memo[tag_key]
+        data["travel_time"] = data["length"] / (memo[tag_key] / 3.6)
+    report = _keep_largest_strong_component(graph)
+    graph = ox.simplification.simplify_graph(graph, edge_attr_aggs={"length": sum, "travel_time": sum})
+    for _, _, data in graph.edges(data=True):
+        if data["travel_time"] > 0:  # effective speed of the whole (merged) edge
+            data["speed_kph"] = 3.6 * data["length"] / data["travel_time"]
+        elif isinstance(data["speed_kph"], list):
+            data["speed_kph"] = min(data["speed_kph"])
+    report.update({"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+                   "km": round(_road_km(graph, graph.edges(keys=True, data="length")), 3)})
+    graph.graph["build_report"] = report
+    graph.graph["provenance"] = {
+        **provenance, "mode": mode, "speed_profile": speeds.as_dict(),
+        "osmnx_version": ox.__version__, "outreach_planner_version": _project_version(),
+        "network_build_version": BUILD_VERSION, "build_date": _now(),
+    }
+    return graph
+
+
+def _keep_largest_strong_component(graph: nx.MultiDiGraph) -> dict[str, Any]:
+    """Remove every node outside the largest strongly connected component; say what went."""
+    components = sorted(nx.strongly_connected_components(graph), key=len, reverse=True)
+    dropped = set().union(*components[1:]) if len(components) > 1 else set()
+    edges = [e for n in dropped for e in (*graph.out_edges(n, keys=True, data="length"),
+                                          *graph.in_edges(n, keys=True, data="length"))]
+    report = {"components_dropped": len(components) - 1, "nodes_dropped": len(dropped),
+              "km_dropped": round(_road_km(graph, edges), 3)}
+    graph.remove_nodes_from(dropped)
+    return report
+
+
+def _road_km(graph: nx.MultiDiGraph, edges: Any) -> float:
+    """Road length in km, counting a two-way road (both directed edges) once."""
+    seen: dict[tuple[Any, Any, Any], float] = {}
+    for u, v, _, length in edges:
+        seen[(min(u, v), max(u, v), round(length, 1))] = length
+    return float(sum(seen.values())) / 1000
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+def _existing_file(path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        msg = f"{path}: OSM extract {what}; give the path of an .osm or .osm.pbf file"
+        raise OSMFileNotFoundError(msg)
+    return path
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        msg = f"mode {mode!r} is not supported; use one of {', '.join(MODES)}"
+        raise ValueError(msg)
+
+
+def _osmium_file(path: Path) -> osmium.io.File:
+    """Name the format from the content when the file name does not say it (e.g. `extract.dat`)."""
+    if re.search(r"\.(osm|pbf|xml|o5m|o5c|opl|osc)(\.(gz|bz2))?$", path.name, re.IGNORECASE):
+        return osmium.io.File(str(path))
+    with path.open("rb") as f:
+        head = f.read(64)
+    fmt = "pbf" if b"OSMHeader" in head else "osm"
+    return osmium.io.File(str(path), fmt)
+
+
+def _cache_key(path: Path, mode: str, speeds: SpeedProfile | None) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    settings = {name: getattr(ox.settings, name) for name in
+                ("default_access", "useful_tags_way", "useful_tags_node", "bidirectional_network_types")}
+    parts = {
+        "file_sha256": digest.hexdigest(), "mode": mode, "build": BUILD_VERSION,
+        "speeds": speeds.fingerprint() if speeds else ["auto", *(p.fingerprint() for p in PROFILES.values())],
+        "osmnx": ox.__version__, "networkx": nx.__version__, "settings": settings,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _project_version() -> str:
+    try:
+        return package_version("outreach-planner")
+    except PackageNotFoundError:
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        found = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(), re.MULTILINE) \
+            if pyproject.is_file() else None
+        return f"{found.group(1)}+source" if found else "unknown"
