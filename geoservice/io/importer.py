@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from geoservice.errors import ImportRejected, UserError
+from geoservice.errors import ImportIssue, ImportRejected, UserError
 from geoservice.io.readers import read_table
 from geoservice.io.validate import Geocode, ImportContext, validate_table
-from geoservice.models import KINDS
+from geoservice.models import KINDS, Record
 from geoservice.store import GeoPackageStore
 
 #: Margin around the road network's bounding box within which points are accepted (m).
@@ -54,21 +54,42 @@ def import_file(store: GeoPackageStore, kind: str, path: str | Path, *, replace:
     ImportRejected
         Any row has a problem: ``issues`` names every one; nothing was stored.
     """
-    if kind not in KINDS:
-        raise UserError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
-    table = read_table(path)
-    context = ImportContext(
-        known_ids=store.ids(),
-        localities=store.records("localities") if kind != "localities" else (),
-        area=network_area(store),
-        geocode=geocode or workspace_geocoder(store),
-        progress=progress,
-    )
-    result = validate_table(kind, table, context)
-    if result.issues:
-        raise ImportRejected(result.issues)
-    store.write({kind: result.records}, replace=replace)
-    return ImportReport(kind, table.file, len(result.records), tuple(result.notes))
+    return import_files(store, {kind: path}, replace=replace, geocode=geocode, progress=progress)[0]
+
+
+def import_files(store: GeoPackageStore, files: Mapping[str, str | Path], *, replace: bool = False,
+                 geocode: Geocode | None = None, progress: bool = False) -> list[ImportReport]:
+    """Import several files (one per kind) in one transaction: all stored, or none.
+
+    Files are validated in dependency order (:data:`geoservice.models.KINDS`), so a
+    clients file may name workers from the workers file of the same import.
+    """
+    unknown = [k for k in files if k not in KINDS]
+    if unknown:
+        raise UserError(f"unknown kind {unknown[0]!r}; use one of: {', '.join(KINDS)}")
+    known = dict(store.ids())
+    localities = store.records("localities")
+    area = network_area(store)
+    geocode = geocode or workspace_geocoder(store)
+    issues: list[ImportIssue] = []
+    changes: dict[str, list[Record]] = {}
+    reports = []
+    for kind in (k for k in KINDS if k in files):
+        table = read_table(files[kind])
+        context = ImportContext(known_ids=known, localities=() if kind == "localities" else localities,
+                                area=area, geocode=geocode, progress=progress)
+        result = validate_table(kind, table, context)
+        issues += result.issues
+        changes[kind] = result.records
+        ids = frozenset(r.id for r in result.records)
+        known[kind] = ids if replace else known.get(kind, frozenset()) | ids
+        if kind == "localities":
+            localities = list(result.records)
+        reports.append(ImportReport(kind, table.file, len(result.records), tuple(result.notes)))
+    if issues:
+        raise ImportRejected(issues)
+    store.write(changes, replace=replace)
+    return reports
 
 
 def network_area(store: GeoPackageStore) -> tuple[float, float, float, float] | None:

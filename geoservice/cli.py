@@ -1,0 +1,252 @@
+"""The ``outreach`` command. Thin: parse arguments, call the service, print results.
+
+User errors (a bad file, an unknown worker, a missing workspace) print one line
+``outreach: error: ...`` on stderr and exit with status 2; a rejected import also lists
+every bad row, one per line. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from geoservice import __version__
+from geoservice.errors import ImportRejected, UserError
+from geoservice.io.fields import format_value
+from geoservice.io.schema import SCHEMAS
+from geoservice.models import KINDS, MODES
+from geoservice.store import DEFAULT_WORKSPACE
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``outreach`` with ``argv`` (default: the process arguments); returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except ImportRejected as e:
+        print(f"outreach: error: import rejected, nothing stored: {len(e.issues)} problem"
+              f"{'s' if len(e.issues) != 1 else ''}:", file=sys.stderr)
+        for issue in e.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 2
+    except UserError as e:
+        print(f"outreach: error: {_one_line(str(e))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("outreach: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `outreach list clients | head`: the reader has gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- verbs ---------------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from geoservice.demo import DEMO_SEED
+    from geoservice.store import GeoPackageStore
+    from geoservice.workflow import DEMO_TIMEZONE, build_demo_workspace
+
+    store = GeoPackageStore(args.workspace, create=True)
+    start = args.start or dt.date.today()
+    _progress(f"building the demo workspace in {args.workspace} ...")
+    summary = build_demo_workspace(store, osm=args.osm, start=start, seed=args.seed if args.seed is not None
+                                   else DEMO_SEED, timezone=args.timezone or DEMO_TIMEZONE)
+    print(f"Demo workspace: {Path(args.workspace).resolve()}")
+    print("Fictional people on real OpenStreetMap geography (© OpenStreetMap contributors, ODbL).")
+    print("\nRoad networks:")
+    for n in summary.networks:
+        print(f"  {n}")
+    print("\nRecords:")
+    for kind, count in summary.counts.items():
+        print(f"  {kind:<11}{count:>5}")
+    print("\nPer locality:")
+    print(_table([{"locality": name, **c} for name, c in summary.per_locality.items()],
+                 ["locality", "clients", "workers"], indent="  "))
+    for line in summary.extra:
+        print(line)
+    print(f"\nImport files of the demo (examples of each format): {summary.data_dir}")
+    print("Next: `outreach list clients`, `outreach plan --worker W01 --date YYYY-MM-DD`.")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from geoservice.io.importer import import_file
+    from geoservice.store import GeoPackageStore
+
+    store = GeoPackageStore(args.workspace, create=True)
+    report = import_file(store, args.kind, args.file, replace=args.replace, progress=sys.stderr.isatty())
+    for note in report.notes:
+        _progress(f"note: {note}")
+    action = "replaced" if args.replace else "added or updated"
+    print(f"imported {report.count} {report.kind} from {report.file} ({action}; workspace {args.workspace})")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from geoservice.workflow import ensure_workspace
+
+    store = ensure_workspace(args.workspace)
+    records = store.records(args.kind)
+    hidden = set() if args.include_notes else {"notes"}
+    names = [fs.name for fs in SCHEMAS[args.kind].fields if fs.name not in hidden]
+    rows = [_record_row(r, names) for r in records]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        geometry = SCHEMAS[args.kind].geometry
+        located = geometry not in ("none", "polygon")
+        columns = names[:1] + (["lon", "lat"] if located else []) + names[1:]
+        print(_table([{k: _cell(v) for k, v in row.items()} for row in rows], columns))
+        print(f"{len(rows)} {args.kind}")
+    return 0
+
+
+def _network_build(args: argparse.Namespace) -> int:
+    from geoservice.networks import build_network
+    from geoservice.store import GeoPackageStore
+
+    store = GeoPackageStore(args.workspace, create=True)
+    source = args.osm or args.place or args.bbox
+    modes = args.mode or ["drive", "walk"]
+    _progress(f"building the {' and '.join(modes)} network from {source} (cached after the first build) ...")
+    for summary in build_network(store, osm=args.osm, place=args.place, bbox=args.bbox, modes=modes):
+        print(summary)
+    return 0
+
+
+# -- output helpers ------------------------------------------------------------------------
+
+
+def _record_row(record: Any, names: list[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": record.id}
+    if hasattr(record, "lon"):
+        row["lon"] = record.lon
+        row["lat"] = record.lat
+    for name in names:
+        value = getattr(record, name)
+        row[name] = value if isinstance(value, int | float | bool | str) or value is None else format_value(value)
+    return row
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+    return format_value(value)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], *, indent: str = "", width: int = 28) -> str:
+    """A plain text table; long cells are cut to ``width`` characters."""
+    cells = [[str(r.get(c, ""))[:width] for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = [indent + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append(indent + "  ".join("-" * w for w in widths))
+    lines += [indent + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- argument parsing ----------------------------------------------------------------------
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (write YYYY-MM-DD)") from None
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a bounding box: {text!r} (write W,S,E,N in degrees)") from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise argparse.ArgumentTypeError(f"not a bounding box: {text!r} (W < E, S < N, in degrees)")
+    return w, s, e, n
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors are user errors: one line, exit status 2."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(2, f"outreach: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE, metavar="DIR",
+                        help=f"workspace folder (default: ./{DEFAULT_WORKSPACE})")
+    fmt = _Parser(add_help=False)
+    fmt.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+
+    parser = _Parser(prog="outreach", description="Outreach and visit planning on real road networks, for "
+                     "community mental-health, homelessness-outreach and home-care teams.")
+    parser.add_argument("--version", action="version", version=f"outreach-planner {__version__}")
+    verbs = parser.add_subparsers(title="verbs", metavar="VERB", parser_class=_Parser)
+
+    p = verbs.add_parser("demo", parents=[common], help="build a workspace from the embedded demo and print a summary",
+                         description="Build a demo workspace: fictional clients, workers and visits on real "
+                         "OpenStreetMap geography (central Helsinki by default, or --osm FILE).")
+    p.add_argument("--osm", type=Path, metavar="FILE", help="build the demo on your own .osm/.osm.pbf extract")
+    p.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first day of the visits (default: today)")
+    p.add_argument("--seed", type=int, help="random seed of the generator (same seed, same data)")
+    p.add_argument("--timezone", metavar="TZ", help="IANA time zone of the area (default: Europe/Helsinki)")
+    p.set_defaults(handler=_demo)
+
+    p = verbs.add_parser("import", parents=[common], help="import records from CSV, GeoJSON or GeoPackage",
+                         description="Import a file. Every row is checked first; any problem rejects the whole "
+                         "file, lists every bad row, and leaves the workspace unchanged.")
+    p.add_argument("kind", choices=KINDS, metavar="KIND", help=f"one of: {', '.join(KINDS)}")
+    p.add_argument("file", type=Path, metavar="FILE", help=".csv, .geojson or .gpkg")
+    p.add_argument("--replace", action="store_true", help="replace the whole layer (default: add or update by id)")
+    p.set_defaults(handler=_import)
+
+    p = verbs.add_parser("list", parents=[common, fmt], help="list the records of a kind")
+    p.add_argument("kind", choices=KINDS, metavar="KIND", help=f"one of: {', '.join(KINDS)}")
+    p.add_argument("--include-notes", action="store_true", help="include clients' sensitive notes")
+    p.set_defaults(handler=_list)
+
+    p = verbs.add_parser("network", help="road networks")
+    network_verbs = p.add_subparsers(title="network verbs", metavar="VERB", parser_class=_Parser)
+    b = network_verbs.add_parser("build", parents=[common], help="set and build the workspace's road network",
+                                 description="Build the road network offline from an OSM extract (--osm) or "
+                                 "online with OSMnx (--place, --bbox); it is cached in the workspace.")
+    src = b.add_mutually_exclusive_group(required=True)
+    src.add_argument("--osm", type=Path, metavar="FILE", help=".osm or .osm.pbf extract (offline)")
+    src.add_argument("--place", metavar="TEXT", help="place name to download (online)")
+    src.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help="bounding box to download (online)")
+    b.add_argument("--mode", choices=MODES, action="append", help="travel mode; repeat for several "
+                   "(default: drive and walk)")
+    b.set_defaults(handler=_network_build, mode=None)
+    p.set_defaults(handler=lambda a: (p.print_help(), 2)[1])
+    return parser
+
+
+def _run() -> None:  # pragma: no cover - console-script entry when run as a module
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _run()
