@@ -228,13 +228,13 @@ def parse_address(text: str, *, known_localities: Collection[str] = frozenset())
         words = segments[-1].split()
         for n in (4, 3, 2, 1):
             name = fold(" ".join(words[-n:])).strip(" .")
-            if len(words) > n and name in _COUNTRIES and len(name) > 2:
+            if len(words) > n and name in _COUNTRIES and name != "us":
                 segments[-1] = " ".join(words[:-n])
                 break
     postcode = None
     for i in range(len(segments) - 1, -1, -1):
         if found := _find_postcode(segments[i], first=i == 0):
-            postcode, segments[i] = found
+            postcode, segments[i] = found[0], " ".join(found[1].split())
             break
     segments = [s for s in segments if s]
     unit: str | None = None
@@ -313,12 +313,21 @@ class AddressPoint:
     """"node", "way" or "relation" (ways and relations at their centroid)."""
     osm_id: int = 0
 
-    def text(self) -> str:
-        """The address as one line, in the local order of number and street."""
-        places = [p for p in (self.locality, self.city) if p]
-        places = list(dict.fromkeys(places))
-        uk_like = self.postcode is not None and _UK_POSTCODE.fullmatch(self.postcode) is not None
-        if uk_like or (self.country or "").upper() in _NUMBER_FIRST_COUNTRIES:
+    @property
+    def number_first(self) -> bool | None:
+        """Whether local custom writes the number first ("12 High Street"), or None if unknown."""
+        if (self.postcode and _UK_POSTCODE.fullmatch(self.postcode)) or (
+                (self.country or "").upper() in _NUMBER_FIRST_COUNTRIES):
+            return True
+        return False if self.postcode or self.country else None
+
+    def text(self, *, number_first: bool | None = None) -> str:
+        """The address as one line: "12 High Street, Oakham LE15 6AB" or "Kaivokatu 1, 00100 Helsinki".
+
+        `number_first` chooses the order when the point's postcode and country don't tell.
+        """
+        places = list(dict.fromkeys(p for p in (self.locality, self.city) if p))
+        if self.number_first if self.number_first is not None else number_first:
             tail = ", ".join(places) + (f" {self.postcode}" if self.postcode else "")
             return f"{self.housenumber} {self.street}" + (f", {tail.strip()}" if tail.strip() else "")
         tail = " ".join(p for p in (self.postcode, ", ".join(places)) if p)
@@ -387,6 +396,8 @@ class GeocodeResult:
 
 _ALIAS_KEYS = ("name:fi", "name:sv", "name:en", "alt_name", "official_name")
 _LOCALITY_KEYS = ("addr:village", "addr:town", "addr:hamlet", "addr:suburb")
+_SETTLEMENTS = {"city", "town", "village", "hamlet"}
+SETTLEMENT_RADIUS_M = 5000.0  # an address without a town tag is in the nearest settlement this close
 
 
 def _point_from_tags(tags: Mapping[str, str], lon: float, lat: float, osm_type: str, osm_id: int
@@ -418,8 +429,19 @@ def _centroid(rings: list[list[tuple[float, float]]]) -> tuple[float, float] | N
     return shape.centroid.x, shape.centroid.y
 
 
-def _read_osm(path: Path) -> tuple[list[AddressPoint], dict[str, str], dict[str, str]]:
-    """Address points, street aliases (other name -> street) and locality aliases of an extract."""
+@dataclass(slots=True)
+class _Extract:
+    points: list[AddressPoint] = field(default_factory=list)
+    street_aliases: dict[str, str] = field(default_factory=dict)
+    """Other name -> street name."""
+    locality_aliases: dict[str, str] = field(default_factory=dict)
+    """Other name (and the name itself) -> place name."""
+    settlements: list[tuple[str, float, float]] = field(default_factory=list)
+    """(name, lon, lat) of the city, town, village and hamlet nodes."""
+
+
+def _read_osm(path: Path) -> _Extract:
+    """The address points, street and place names of an extract."""
     import osmium
     from osmium.filter import EntityFilter, IdFilter, KeyFilter
 
@@ -430,9 +452,8 @@ def _read_osm(path: Path) -> tuple[list[AddressPoint], dict[str, str], dict[str,
         if isinstance(rel, osmium.osm.Relation):
             outer = [m.ref for m in rel.members if m.type == "w" and m.role in ("outer", "")]
             relations[rel.id] = (dict(rel.tags), outer)
-    points: list[AddressPoint] = []
-    street_aliases: dict[str, str] = {}
-    locality_aliases: dict[str, str] = {}
+    extract = _Extract()
+    points, street_aliases = extract.points, extract.street_aliases
     skipped = 0
     wanted = KeyFilter("addr:housenumber", "place", *_ALIAS_KEYS, "addr:street:sv", "addr:street:fi")
     for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations().with_filter(
@@ -440,7 +461,9 @@ def _read_osm(path: Path) -> tuple[list[AddressPoint], dict[str, str], dict[str,
         tags = dict(obj.tags)
         if "place" in tags and "name" in tags:
             names = [tags["name"]] + [tags[k] for k in _ALIAS_KEYS if k in tags]
-            locality_aliases.update(dict.fromkeys(names, tags["name"]))
+            extract.locality_aliases.update(dict.fromkeys(names, tags["name"]))
+            if tags["place"] in _SETTLEMENTS and isinstance(obj, osmium.osm.Node) and obj.location.valid():
+                extract.settlements.append((tags["name"], obj.lon, obj.lat))
         if "highway" in tags and "name" in tags:
             street_aliases.update({tags[k]: tags["name"] for k in _ALIAS_KEYS if k in tags})
         if "addr:housenumber" not in tags:
@@ -476,7 +499,7 @@ def _read_osm(path: Path) -> tuple[list[AddressPoint], dict[str, str], dict[str,
             points.append(point)
     if skipped:
         logger.debug("%d address objects skipped: their nodes are missing from the extract", skipped)
-    return points, street_aliases, locality_aliases
+    return extract
 
 
 def address_points_from_osm(path: str | Path) -> gpd.GeoDataFrame:
@@ -499,7 +522,7 @@ def address_points_from_osm(path: str | Path) -> gpd.GeoDataFrame:
         ``geometry``; one row per address object (an address tagged on both a node
         and its building gives two rows).
     """
-    points, _, _ = _read_osm(Path(path))
+    points = _read_osm(Path(path)).points
     return _frame(points)
 
 
@@ -547,6 +570,8 @@ class _Candidate:
     """`_Street.uid` of the point."""
     rank: int
     """Order among equally good candidates: the most central of an address's points first."""
+    agreement: int
+    """Postcode and town agreements less disagreements."""
 
 
 def _clusters(xy: list[tuple[float, float]], gap_m: float) -> list[list[int]]:
@@ -578,6 +603,10 @@ class AddressIndex:
         Other names of streets ("Mannerheimvägen" -> "Mannerheimintie").
     locality_aliases : mapping of str to str, optional
         Other names of towns ("Helsingfors" -> "Helsinki").
+    settlements : iterable of (str, float, float), optional
+        (name, lon, lat) of towns and villages: an address point without a town tag
+        is taken to be in the nearest within `SETTLEMENT_RADIUS_M`, for comparing
+        the town given in a query.
     threshold : float
         Confidence (0..1) from which a result is ``matched``; below it is ``low_confidence``.
     street_cutoff : float
@@ -588,7 +617,8 @@ class AddressIndex:
     """
 
     def __init__(self, points: Iterable[AddressPoint], *, street_aliases: Mapping[str, str] | None = None,
-                 locality_aliases: Mapping[str, str] | None = None, threshold: float = 0.8,
+                 locality_aliases: Mapping[str, str] | None = None,
+                 settlements: Iterable[tuple[str, float, float]] = (), threshold: float = 0.8,
                  street_cutoff: float = 0.8, ambiguity_margin: float = 0.1) -> None:
         if not 0 < threshold <= 1 or not 0 < street_cutoff <= 1:
             raise ValueError(f"threshold ({threshold}) and street_cutoff ({street_cutoff}) must be in (0, 1]")
@@ -597,7 +627,10 @@ class AddressIndex:
         self._numbers = [_housenumber(p.housenumber) or ("", ()) for p in self.points]
         self._postcodes = [normalise_postcode(p.postcode) if p.postcode else None for p in self.points]
         self._locality_alias = {fold(k): fold(v) for k, v in (locality_aliases or {}).items()}
+        customs = Counter(p.number_first for p in self.points)
+        self._number_first = customs[True] > customs[False]
         self._localities = [frozenset(fold(x) for x in (p.city, p.locality) if x) for p in self.points]
+        self._add_settlements(list(settlements))
         self.localities = frozenset().union(*self._localities)
         """Folded town names of the address points."""
         self._known_localities = self.localities | self._locality_alias.keys()
@@ -615,6 +648,24 @@ class AddressIndex:
         self._candidate_cache: dict[str, list[tuple[str, float]]] = {}
         logger.info("address index: %d address points on %d streets", len(self.points), len(self._streets))
 
+    def _add_settlements(self, settlements: list[tuple[str, float, float]]) -> None:
+        """Give points without a town tag the nearest settlement's name."""
+        untagged = [i for i, towns in enumerate(self._localities) if not towns]
+        if not settlements or not untagged:
+            return
+        import numpy as np
+        from scipy.spatial import cKDTree
+
+        def metres(lonlat: list[tuple[float, float]]) -> np.ndarray:
+            lon, lat = np.array(lonlat, dtype=float).T
+            return np.column_stack([lon * 111_320 * np.cos(np.radians(lat)), lat * 110_574])
+
+        tree = cKDTree(metres([(lon, lat) for _, lon, lat in settlements]))
+        gaps, nearest = tree.query(metres([(self.points[i].lon, self.points[i].lat) for i in untagged]))
+        for i, gap, town in zip(untagged, gaps, nearest, strict=True):
+            if gap <= SETTLEMENT_RADIUS_M:
+                self._localities[i] = frozenset([fold(settlements[town][0])])
+
     def _cluster_street(self, ids: list[int]) -> list[_Street]:
         streets = []
         for cluster in _clusters([(self.points[i].lon, self.points[i].lat) for i in ids], STREET_CLUSTER_M):
@@ -631,9 +682,8 @@ class AddressIndex:
                     street.postcodes.add(postcode)
                 street.localities.update(self._localities[i])
             street.middle = self._central_first(members)[0]
-            for ids_of in (street.by_key, street.by_number):
-                for number, ids_ in ids_of.items():
-                    ids_of[number] = self._central_first(ids_)  # type: ignore[index]
+            street.by_key = {k: self._central_first(v) for k, v in street.by_key.items()}
+            street.by_number = {n: self._central_first(v) for n, v in street.by_number.items()}
             streets.append(street)
         return streets
 
@@ -647,8 +697,9 @@ class AddressIndex:
         "Mannerheimvägen 5, Helsingfors" finds "Mannerheimintie 5, Helsinki".
         See `AddressIndex` for the options.
         """
-        points, street_aliases, locality_aliases = _read_osm(Path(path))
-        return cls(points, street_aliases=street_aliases, locality_aliases=locality_aliases,
+        extract = _read_osm(Path(path))
+        return cls(extract.points, street_aliases=extract.street_aliases,
+                   locality_aliases=extract.locality_aliases, settlements=extract.settlements,
                    threshold=threshold, street_cutoff=street_cutoff)
 
     @classmethod
@@ -700,12 +751,15 @@ class AddressIndex:
         """`ids` ordered by distance from their mean point."""
         mean_lon = sum(self.points[i].lon for i in ids) / len(ids)
         mean_lat = sum(self.points[i].lat for i in ids) / len(ids)
-        return sorted(ids, key=lambda i: _distance_m(self.points[i].lon, self.points[i].lat, mean_lon, mean_lat))
+        points = self.points
+        return sorted(ids, key=lambda i: _distance_m(points[i].lon, points[i].lat, mean_lon, mean_lat))
 
-    def _apart(self, i: int, j: int) -> float:
-        """Metres between address points `i` and `j`."""
-        a, b = self.points[i], self.points[j]
-        return _distance_m(a.lon, a.lat, b.lon, b.lat)
+    def _same_place(self, c: _Candidate, d: _Candidate) -> bool:
+        """Whether two candidates are one address (close, or one number on one street)."""
+        a, b = self.points[c.point], self.points[d.point]
+        apart = _distance_m(a.lon, a.lat, b.lon, b.lat)
+        same_address = c.street == d.street and self._numbers[c.point][0] == self._numbers[d.point][0]
+        return apart <= SAME_PLACE_M or (same_address and apart <= SAME_ADDRESS_M)
 
     # -- matching --
 
@@ -735,11 +789,13 @@ class AddressIndex:
             for street in self._streets[key]:
                 fuzzy = [] if similarity >= 1 else [
                     f"street matched fuzzily: '{parsed.street}' -> '{street.name}'"]
-                for point, factor, note in self._number_candidates(street, parsed):
-                    bonus, penalty, agreement_notes = self._agreement(point, street, parsed)
-                    confidence = min(1.0, street_confidence + bonus) * factor * penalty
+                for rank, (point, factor, note) in enumerate(self._number_candidates(street, parsed)):
+                    agreement, penalty, agreement_notes = self._agreement(point, street, parsed)
+                    # agreeing postcode and town make a fuzzy street more certain
+                    confidence = min(1.0, street_confidence + 0.05 * max(agreement, 0)) * factor * penalty
                     notes = [n for n in (*fuzzy, note, *agreement_notes) if n]
-                    candidates.append(_Candidate(round(confidence, 3), point, notes))
+                    candidates.append(
+                        _Candidate(round(confidence, 3), point, notes, street.uid, rank, agreement))
         if not candidates:
             note = f"no street like '{parsed.street}' in the extract"
             return GeocodeResult(text, "unmatched", 0.0, note=note)
@@ -825,41 +881,48 @@ class AddressIndex:
         return [(p, factor, note) for m in nearest for p in street.by_number[m]]
 
     def _agreement(self, point: int, street: _Street, parsed: ParsedAddress
-                   ) -> tuple[float, float, list[str]]:
-        """(bonus to the street's confidence, factor, notes) from postcode and town agreement."""
-        bonus, factor, notes = 0.0, 1.0, []
+                   ) -> tuple[int, float, list[str]]:
+        """(agreements less disagreements, factor, notes) of the query's postcode and town with a point."""
+        agreement, factor, notes = 0, 1.0, []
         postcodes = {self._postcodes[point]} - {None} or street.postcodes
+        postcode_agrees = False
         if parsed.postcode and postcodes:
             listed = ", ".join(sorted(p for p in postcodes if p))
             if parsed.postcode in postcodes:
-                bonus += 0.05
+                agreement, postcode_agrees = agreement + 1, True
             elif any(_same_district(parsed.postcode, p) for p in postcodes if p):
                 factor *= 0.92
                 notes.append(f"postcode {parsed.postcode} differs from {listed} (same district)")
             else:
-                factor *= 0.75
+                agreement, factor = agreement - 1, factor * 0.75
                 notes.append(f"postcode {parsed.postcode} differs from {listed}")
         towns = self._localities[point] or street.localities
         asked = [self._locality_alias.get(fold(t), fold(t)) for t in parsed.localities]
         if asked and towns:
             if any(a in towns or any(fuzz.ratio(a, t) >= 90 for t in towns) for a in asked):
-                bonus += 0.05
+                agreement += 1
             elif other := next((a for a in asked if a in self.localities), None):
-                factor *= 0.75
+                agreement, factor = agreement - 1, factor * 0.75
                 notes.append(f"town '{other}' differs from '{', '.join(sorted(towns))}'")
-        return bonus, factor, notes
+            elif (unknown := [a for a in asked if a not in self._known_localities]) and not postcode_agrees:
+                # perhaps a place outside the extract with a street of the same name
+                factor *= 0.75
+                notes.append(f"town '{unknown[0]}' is not in the extract")
+        return agreement, factor, notes
 
     def _decide(self, text: str, candidates: list[_Candidate], *, accept_low_confidence: bool
                 ) -> GeocodeResult:
-        candidates.sort(key=lambda c: (-c.confidence, c.point))
+        candidates.sort(key=lambda c: (-c.confidence, c.rank, c.point))
         places: list[_Candidate] = []  # the best candidate at each distinct place
         for c in candidates:
-            if all(self._apart(c.point, q.point) > SAME_PLACE_M for q in places):
+            if all(not self._same_place(c, q) for q in places):
                 places.append(c)
         best, point = places[0], self.points[places[0].point]
-        rivals = [c for c in places[1:] if c.confidence >= best.confidence - self.ambiguity_margin]
+        # a place that fits the given postcode or town worse is no rival
+        rivals = [c for c in places[1:] if c.confidence >= best.confidence - self.ambiguity_margin
+                  and c.agreement >= best.agreement]
         if rivals:
-            shown = [self.points[c.point].text() for c in [best, *rivals][:4]]
+            shown = [self.points[c.point].text(number_first=self._number_first) for c in [best, *rivals][:4]]
             more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
             note = (f"{len(rivals) + 1} places fit: " + "; ".join(shown) + more
                     + "; add the town or postcode")
@@ -867,7 +930,7 @@ class AddressIndex:
         status: Status = "matched" if best.confidence >= self.threshold else "low_confidence"
         placed = status == "matched" or accept_low_confidence
         return GeocodeResult(
-            text, status, best.confidence, matched_address=point.text(),
+            text, status, best.confidence, matched_address=point.text(number_first=self._number_first),
             lon=point.lon if placed else None, lat=point.lat if placed else None,
             note="; ".join(dict.fromkeys(best.notes)), osm_ref=f"{point.osm_type}/{point.osm_id}",
             candidate_lon=point.lon, candidate_lat=point.lat,
