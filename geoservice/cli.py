@@ -190,7 +190,7 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 class _Parser(argparse.ArgumentParser):
     """Argument errors are user errors: one line, exit status 2."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         self.exit(2, f"outreach: error: {message} (see `{self.prog} --help`)\n")
 
 
@@ -240,8 +240,18 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--mode", choices=MODES, action="append", help="travel mode; repeat for several "
                    "(default: drive and walk)")
     b.set_defaults(handler=_network_build, mode=None)
-    p.set_defaults(handler=lambda a: (p.print_help(), 2)[1])
+    p.set_defaults(handler=_usage(p))
     return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> Handler:
+    """A handler for a verb given without its sub-verb: print its help, exit status 2."""
+
+    def handler(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+
+    return handler
 
 
 def _run() -> None:  # pragma: no cover - console-script entry when run as a module

@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import shapely
 from shapely import voronoi_polygons
 from shapely.geometry import MultiPoint, Point, box
-from shapely.ops import transform
 
 from geoservice.errors import UserError
 from geoservice.io.osm_features import (
@@ -65,7 +66,7 @@ class DemoData:
     resources: list[Resource] = field(default_factory=list)
     hotspots: list[Hotspot] = field(default_factory=list)
 
-    def by_kind(self) -> dict[str, list]:  # type: ignore[type-arg]
+    def by_kind(self) -> dict[str, list[Any]]:
         """Records per kind, in import order."""
         return {"localities": self.localities, "hubs": self.hubs, "workers": self.workers,
                 "clients": self.clients, "visits": self.visits, "resources": self.resources,
@@ -131,16 +132,18 @@ def address_text(tags: dict[str, str] | OsmFeature) -> str:
     return f"{street} {t['addr:housenumber']}" + (f", {tail}" if tail else "")
 
 
-def _metric(lon0: float, lat0: float):  # type: ignore[no-untyped-def]
-    """Local equirectangular projection (metres) around a point, and its inverse."""
-    k = 111_320.0
-    c = np.cos(np.radians(lat0))
+def _metric(lon0: float, lat0: float) -> tuple[Callable[[np.ndarray], np.ndarray],
+                                                Callable[[np.ndarray], np.ndarray]]:
+    """Local equirectangular projection to metres around a point, and its inverse, on
+    ``(n, 2)`` arrays of coordinates (accurate to well under 1% across a city)."""
+    scale = np.array([111_320.0 * np.cos(np.radians(lat0)), 111_320.0])
+    origin = np.array([lon0, lat0])
 
-    def forward(x, y, z=None):  # type: ignore[no-untyped-def]
-        return (np.asarray(x) - lon0) * k * c, (np.asarray(y) - lat0) * k
+    def forward(lonlat: np.ndarray) -> np.ndarray:
+        return (np.asarray(lonlat) - origin) * scale
 
-    def inverse(x, y, z=None):  # type: ignore[no-untyped-def]
-        return np.asarray(x) / (k * c) + lon0, np.asarray(y) / k + lat0
+    def inverse(xy: np.ndarray) -> np.ndarray:
+        return np.asarray(xy) / scale + origin
 
     return forward, inverse
 
@@ -149,9 +152,9 @@ def _localities(addresses: list[OsmFeature], places: list[OsmFeature], k: int,
                 rng: random.Random) -> list[Locality]:
     """k-means clusters of address points, as Voronoi cells clipped to the area, named
     after the nearest OSM place."""
-    xy0 = np.array([(a.lon, a.lat) for a in addresses])
-    forward, inverse = _metric(*xy0.mean(axis=0))
-    xy = np.column_stack(forward(xy0[:, 0], xy0[:, 1]))
+    lonlat = np.array([(a.lon, a.lat) for a in addresses])
+    forward, inverse = _metric(*lonlat.mean(axis=0))
+    xy = forward(lonlat)
     centres = _kmeans(xy, k, rng)
     w, s = xy.min(axis=0) - 150
     e, n = xy.max(axis=0) + 150
@@ -161,7 +164,7 @@ def _localities(addresses: list[OsmFeature], places: list[OsmFeature], k: int,
     out = []
     for i, centre in enumerate(centres):
         cell = next(g for g in cells.geoms if g.contains(Point(centre))).intersection(area)
-        out.append(Locality(f"L{i + 1}", named[i], transform(inverse, cell)))
+        out.append(Locality(f"L{i + 1}", named[i], shapely.transform(cell, inverse)))
     return out
 
 
@@ -182,11 +185,12 @@ def _kmeans(xy: np.ndarray, k: int, rng: random.Random, rounds: int = 50) -> np.
     return c[order]
 
 
-def _names_for(centres: np.ndarray, places: Sequence[OsmFeature], forward) -> list[str]:  # type: ignore[no-untyped-def]
+def _names_for(centres: np.ndarray, places: Sequence[OsmFeature],
+               forward: Callable[[np.ndarray], np.ndarray]) -> list[str]:
     names = [f"Locality {i + 1}" for i in range(len(centres))]
     if not places:
         return names
-    pxy = np.column_stack(forward(np.array([p.lon for p in places]), np.array([p.lat for p in places])))
+    pxy = forward(np.array([(p.lon, p.lat) for p in places]))
     pairs = sorted((float(np.hypot(*(pxy[j] - centres[i]))), i, j)
                    for i in range(len(centres)) for j in range(len(places)))
     used_c: set[int] = set()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -192,7 +191,7 @@ class GeoPackageStore:
     def _initialise(self) -> None:
         tmp = self.path.with_name("workspace.new.gpkg")
         _write_meta(tmp, {"schema_version": str(SCHEMA_VERSION)})
-        os.replace(tmp, self.path)
+        tmp.replace(self.path)
 
     def _commit(self, layers: Mapping[str, list[Any]], settings: Mapping[str, str]) -> None:
         import pyogrio
@@ -209,7 +208,7 @@ class GeoPackageStore:
                     kwargs["promote_to_multi"] = SCHEMAS[kind].geometry == "polygon"
                 pyogrio.write_dataframe(frame, tmp, **kwargs)
             _write_meta(tmp, settings)
-            os.replace(tmp, self.path)
+            tmp.replace(self.path)
         finally:
             tmp.unlink(missing_ok=True)
         self._cache.clear()

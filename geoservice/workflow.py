@@ -73,7 +73,8 @@ def per_locality_counts(store: GeoPackageStore) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {name: {"clients": 0, "workers": 0} for name in names.values()}
     for kind in ("clients", "workers"):
         for lid, n in Counter(r.locality for r in store.records(kind)).items():
-            out.setdefault(names.get(lid, "(no locality)") if lid else "(no locality)", {"clients": 0, "workers": 0})[kind] = n
+            name = names.get(lid, "(no locality)") if lid else "(no locality)"
+            out.setdefault(name, {"clients": 0, "workers": 0})[kind] = n
     return out
 
 

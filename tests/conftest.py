@@ -7,6 +7,8 @@ is not beside the checkout (CI has it; a bare clone may not).
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,37 @@ def osm_dir(shared_dir: Path) -> Path:
 def demo_osm() -> Path:
     """The embedded demo extract (central Helsinki), shipped in ``data/``."""
     return DEMO_OSM
+
+
+#: A fixed Monday, so tests do not depend on today's date.
+DEMO_START = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="session")
+def demo_start() -> dt.date:
+    """First day of the demo's visits in tests (a Monday)."""
+    return DEMO_START
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo workspace on the embedded Helsinki extract, built once per session.
+    Read it only; use ``workspace`` for a copy a test may change."""
+    from geoservice.demo import DEMO_SEED
+    from geoservice.store import GeoPackageStore
+    from geoservice.workflow import build_demo_workspace
+
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    store = GeoPackageStore(root, create=True)
+    build_demo_workspace(store, start=DEMO_START, seed=DEMO_SEED, timezone="Europe/Helsinki")
+    return root
+
+
+@pytest.fixture
+def workspace(demo_workspace: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A private copy of the demo workspace (a GeoPackageStore) that a test may change."""
+    from geoservice.store import GeoPackageStore
+
+    root = tmp_path / "ws"
+    shutil.copytree(demo_workspace, root)
+    return GeoPackageStore(root)

@@ -12,6 +12,7 @@ times are ``HH:MM`` (24 h, local time of the area), dates ISO ``YYYY-MM-DD``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from collections.abc import Iterable
@@ -91,7 +92,7 @@ def parse_window(text: str) -> TimeWindow:
 def parse_windows(text: str) -> tuple[TimeWindow, ...]:
     """Several windows ``09:00-12:00;14:00-16:00``, sorted; they must not overlap."""
     windows = sorted(parse_window(p) for p in _items(text))
-    for a, b in zip(windows, windows[1:], strict=False):
+    for a, b in itertools.pairwise(windows):
         if b.start < a.end:
             raise ValueError(f"time windows {a} and {b} overlap")
     return tuple(windows)

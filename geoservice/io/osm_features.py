@@ -96,9 +96,10 @@ def read_features(path: str | Path, keep: Callable[[Mapping[str, str]], bool],
             tags = {t.k: t.v for t in obj.tags}
             if not keep(tags):
                 continue
-            if obj.is_node() and obj.location.valid():
-                out.append(OsmFeature(f"n{obj.id}", tags, obj.location.lon, obj.location.lat))
-            elif obj.is_area():
+            if isinstance(obj, osmium.osm.Node):
+                if obj.location.valid():
+                    out.append(OsmFeature(f"n{obj.id}", tags, obj.location.lon, obj.location.lat))
+            elif isinstance(obj, osmium.osm.Area):
                 try:
                     point = wkb.loads(factory.create_multipolygon(obj), hex=True).representative_point()
                 except RuntimeError:

@@ -303,12 +303,11 @@ def _check_references(spec: KindSpec, file: str, parsed: list[tuple[RawRow, dict
         known = context.known_ids.get(fs.references, frozenset())
         if fs.references == spec.kind:
             known = known | {v["id"] for _, v in parsed if v.get("id")}
+        singular = "locality" if fs.references == "localities" else fs.references[:-1]
         for row, values in parsed:
             ref = values.get(fs.name)
             if ref and ref not in known:
-                issues.append(ImportIssue(file, row.label, fs.name, ref,
-                                          f"unknown {fs.references[:-1] if fs.references != 'localities' else 'locality'}"
-                                          f"{_known_hint(known)}"))
+                issues.append(ImportIssue(file, row.label, fs.name, ref, f"unknown {singular}{_known_hint(known)}"))
     return issues
 
 

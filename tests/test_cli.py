@@ -1,0 +1,75 @@
+"""The `outreach` command: exit codes, one-line errors, JSON output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from geoservice.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def ws(demo_workspace: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    shutil.copytree(demo_workspace, root)
+    return root
+
+
+def test_list_json_has_ids_and_coordinates(capsys: pytest.CaptureFixture[str], ws: Path) -> None:
+    code, out, _ = run(capsys, "list", "clients", "--format", "json", "--workspace", str(ws))
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) == 150
+    assert {"id", "lon", "lat", "name", "usual_worker", "locality"} <= set(rows[0])
+    assert all(-180 <= r["lon"] <= 180 and -90 <= r["lat"] <= 90 for r in rows)
+    assert "notes" not in rows[0], "sensitive notes are hidden unless asked for"
+    code, out, _ = run(capsys, "list", "workers", "--workspace", str(ws))
+    assert code == 0 and "W01" in out and "8 workers" in out
+
+
+def test_bad_import_exits_2_lists_every_row(capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,lat,lon,usual_worker\nB1,One,x,24.94,W01\nB2,Two,60.17,24.94,W77\n")
+    before = (ws / "workspace.gpkg").read_bytes()
+    code, out, err = run(capsys, "import", "clients", str(bad), "--workspace", str(ws))
+    assert code == 2 and out == ""
+    assert "nothing stored" in err and "row 2" in err and "row 3" in err and "W77" in err
+    assert "Traceback" not in err
+    assert (ws / "workspace.gpkg").read_bytes() == before
+
+
+def test_user_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for args in (("list", "clients", "--workspace", str(tmp_path / "none")),
+                 ("import", "clients", str(tmp_path / "missing.csv"), "--workspace", str(tmp_path / "ws"))):
+        code, _, err = run(capsys, *args)
+        assert code == 2, args
+        assert err.startswith("outreach: error:") and len(err.strip().splitlines()) == 1, err
+
+
+def test_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (("list", "dogs"), ("demo", "--start", "not-a-date")):
+        with pytest.raises(SystemExit) as info:
+            main(list(args))
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and len(err.strip().splitlines()) == 1 and "outreach: error:" in err
+
+
+def test_console_entry_point_without_traceback(tmp_path: Path) -> None:
+    p = subprocess.run([sys.executable, "-m", "geoservice.cli", "list", "clients", "--workspace",
+                        str(tmp_path / "none")], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert p.stderr.startswith("outreach: error: no workspace") and "Traceback" not in p.stderr
+    p = subprocess.run([sys.executable, "-m", "geoservice.cli", "list", "dogs"], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 2 and "invalid choice" in p.stderr and len(p.stderr.strip().splitlines()) == 1
