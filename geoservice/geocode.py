@@ -60,7 +60,8 @@ _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[\W_]+")
 _COUNTRIES = {
     "finland", "suomi", "sweden", "sverige", "united kingdom", "uk", "gb", "great britain", "england",
-    "scotland", "wales", "northern ireland", "usa", "us", "united states", "united states of america",
+    "scotland", "wales", "northern ireland", "usa", "us", "u s a", "u s", "u k", "united states",
+    "united states of america",
 }
 _US_STATES = {
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
@@ -78,6 +79,7 @@ _REST_UNIT = re.compile(rf"^\s*(?:(?:{_UNITS})\.?\s*)?\d+[a-z]?\b", re.IGNORECAS
 _NUMBER_FIRST = re.compile(
     r"^(?P<hn>\d+[a-z]?(?:\s*[-–]\s*\d+[a-z]?)?)(?!\w)\s*(?P<street>.*[^\W\d_].*)$", re.IGNORECASE
 )
+_LONE_NUMBER = re.compile(r"\d+[a-z]?(?:\s*[-–]\s*\d+[a-z]?)?", re.IGNORECASE)
 _NUMBER_AFTER = re.compile(
     r"^(?P<street>.*?[^\W\d_]{2}.*?)\s+"
     r"(?P<hn>\d+(?:\s?[a-z](?!\w))?(?:\s*[-–]\s*\d+(?:\s?[a-z](?!\w))?)?)(?!\w)(?P<rest>.*)$",
@@ -89,6 +91,11 @@ def fold(text: str) -> str:
     """Casefold `text` and drop accents, for accent-insensitive comparison ("Töölö" -> "toolo")."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalise_locality(name: str) -> str:
+    """Normalise a town or country name for comparison: folded, without punctuation ("St. Ives." -> "st ives")."""
+    return " ".join(_NON_WORD.sub(" ", _APOSTROPHES.sub("", fold(name))).split())
 
 
 def _expand_nordic(match: re.Match[str]) -> str:
@@ -197,7 +204,7 @@ def _find_postcode(segment: str, *, first: bool) -> tuple[str, str] | None:
 def _strip_known_localities(street: str, known: Collection[str]) -> tuple[str, list[str]]:
     tokens = street.split()
     for n in (3, 2, 1):
-        if len(tokens) > n and fold(" ".join(tokens[-n:])) in known:
+        if len(tokens) > n and normalise_locality(" ".join(tokens[-n:])) in known:
             return " ".join(tokens[:-n]), [" ".join(tokens[-n:])]
     return street, []
 
@@ -215,7 +222,7 @@ def parse_address(text: str, *, known_localities: Collection[str] = frozenset())
     text : str
         The address as written.
     known_localities : collection of str
-        Folded (see `fold`) town names; when the address has no commas, such a name
+        Town names through `normalise_locality`; when the address has no commas, such a name
         at the end of the street ("12 High Street Oakham") is taken as the town.
 
     Returns
@@ -223,12 +230,12 @@ def parse_address(text: str, *, known_localities: Collection[str] = frozenset())
     ParsedAddress
     """
     segments = [s.strip() for s in re.split(r"[,;\n]+", unicodedata.normalize("NFKC", text)) if s.strip()]
-    if len(segments) > 1 and fold(segments[-1]).strip(" .") in _COUNTRIES:
+    if len(segments) > 1 and normalise_locality(segments[-1]) in _COUNTRIES:
         segments.pop()
     elif segments:
         words = segments[-1].split()
         for n in (4, 3, 2, 1):
-            name = fold(" ".join(words[-n:])).strip(" .")
+            name = normalise_locality(" ".join(words[-n:]))
             if len(words) > n and name in _COUNTRIES and name != "us":
                 segments[-1] = " ".join(words[:-n])
                 break
@@ -238,6 +245,10 @@ def parse_address(text: str, *, known_localities: Collection[str] = frozenset())
             postcode, segments[i] = found[0], " ".join(found[1].split())
             break
     segments = [s for s in segments if s]
+    for i in range(len(segments) - 1):  # "12, High Street": the number in a segment of its own
+        if _LONE_NUMBER.fullmatch(segments[i]) and not re.search(r"\d", segments[i + 1]):
+            segments[i:i + 2] = [f"{segments[i]} {segments[i + 1]}"]
+            break
     unit: str | None = None
     street_at = None
     for i, segment in enumerate(segments):
@@ -287,7 +298,7 @@ def normalise_address(text: str) -> str:
     """
     parsed = parse_address(text)
     parts = [f"{parsed.street_normalised} {parsed.housenumber or ''}".strip(), parsed.postcode or ""]
-    parts += [" ".join(_NON_WORD.sub(" ", fold(name)).split()) for name in parsed.localities]
+    parts += [normalise_locality(name) for name in parsed.localities]
     return ", ".join(p for p in parts if p)
 
 
@@ -624,13 +635,18 @@ class AddressIndex:
         if not 0 < threshold <= 1 or not 0 < street_cutoff <= 1:
             raise ValueError(f"threshold ({threshold}) and street_cutoff ({street_cutoff}) must be in (0, 1]")
         self.threshold, self.street_cutoff, self.ambiguity_margin = threshold, street_cutoff, ambiguity_margin
+        # "Galleria Esplanad, Aleksanterinkatu": a building's name before the street
+        points = [replace(p, street=p.street.rsplit(",", 1)[-1].strip()) if "," in p.street else p for p in points]
         self.points = [p for p in points if _housenumber(p.housenumber) and _street_key(p.street)]
         self._numbers = [_housenumber(p.housenumber) or ("", ()) for p in self.points]
         self._postcodes = [normalise_postcode(p.postcode) if p.postcode else None for p in self.points]
-        self._locality_alias = {fold(k): fold(v) for k, v in (locality_aliases or {}).items()}
+        self._locality_alias = {normalise_locality(k): normalise_locality(v)
+                                for k, v in (locality_aliases or {}).items()}
         customs = Counter(p.number_first for p in self.points)
         self._number_first = customs[True] > customs[False]
-        self._localities = [frozenset(fold(x) for x in (p.city, p.locality) if x) for p in self.points]
+        self._localities = [frozenset(normalise_locality(x) for x in (p.city, p.locality) if x)
+                            for p in self.points]
+        self._nearest_settlement: dict[int, str] = {}
         self._add_settlements(list(settlements))
         self.localities = frozenset().union(*self._localities)
         """Folded town names of the address points."""
@@ -665,7 +681,8 @@ class AddressIndex:
         gaps, nearest = tree.query(metres([(self.points[i].lon, self.points[i].lat) for i in untagged]))
         for i, gap, town in zip(untagged, gaps, nearest, strict=True):
             if gap <= SETTLEMENT_RADIUS_M:
-                self._localities[i] = frozenset([fold(settlements[town][0])])
+                self._nearest_settlement[i] = settlements[town][0]
+                self._localities[i] = frozenset([normalise_locality(settlements[town][0])])
 
     def _cluster_street(self, ids: list[int]) -> list[_Street]:
         streets = []
@@ -754,6 +771,11 @@ class AddressIndex:
         mean_lat = sum(self.points[i].lat for i in ids) / len(ids)
         points = self.points
         return sorted(ids, key=lambda i: _distance_m(points[i].lon, points[i].lat, mean_lon, mean_lat))
+
+    def _describe(self, i: int) -> str:
+        """Address point `i` as text, with the nearest settlement when it has no town tag."""
+        text = self.points[i].text(number_first=self._number_first)
+        return text + (f" (near {self._nearest_settlement[i]})" if i in self._nearest_settlement else "")
 
     def _same_place(self, c: _Candidate, d: _Candidate) -> bool:
         """Whether two candidates are one address (close, or one number on one street)."""
@@ -898,7 +920,8 @@ class AddressIndex:
                 agreement, factor = agreement - 1, factor * 0.75
                 notes.append(f"postcode {parsed.postcode} differs from {listed}")
         towns = self._localities[point] or street.localities
-        asked = [self._locality_alias.get(fold(t), fold(t)) for t in parsed.localities]
+        asked = [normalise_locality(t) for t in parsed.localities]
+        asked = [self._locality_alias.get(a, a) for a in asked if a]
         if asked and towns:
             if any(a in towns or any(fuzz.ratio(a, t) >= 90 for t in towns) for a in asked):
                 agreement += 1
@@ -923,7 +946,7 @@ class AddressIndex:
         rivals = [c for c in places[1:] if c.confidence >= best.confidence - self.ambiguity_margin
                   and c.agreement >= best.agreement]
         if rivals:
-            shown = [self.points[c.point].text(number_first=self._number_first) for c in [best, *rivals][:4]]
+            shown = [self._describe(c.point) for c in [best, *rivals][:4]]
             more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
             note = (f"{len(rivals) + 1} places fit: " + "; ".join(shown) + more
                     + "; add the town or postcode")

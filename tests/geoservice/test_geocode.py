@@ -213,6 +213,12 @@ def test_town_outside_the_extract_is_not_placed(helsinki: AddressIndex) -> None:
     assert "espoo" in result.note
 
 
+def test_building_name_before_the_street_tag_is_dropped(helsinki: AddressIndex) -> None:
+    # the extract tags addr:street="Galleria Esplanad, Aleksanterinkatu" on some shops
+    assert not [p for p in helsinki.points if "," in p.street]
+    assert helsinki.geocode("Aleksanterinkatu 42").status == "matched"
+
+
 def test_street_without_house_number_is_not_placed(helsinki: AddressIndex) -> None:
     result = helsinki.geocode("Pohjoisesplanadi")
     assert result.status == "low_confidence" and result.lon is None
@@ -255,6 +261,10 @@ ENGLISH_OSM = """<?xml version="1.0" encoding="UTF-8"?>
   <node id="22" lat="52.58820" lon="-0.72080">
     <tag k="addr:housenumber" v="16"/><tag k="addr:street" v="High Street"/>
     <tag k="addr:postcode" v="LE15 9PY"/></node>
+  <node id="15" lat="52.67050" lon="-0.73050">
+    <tag k="addr:housenumber" v="3"/><tag k="addr:street" v="Church Lane"/></node>
+  <node id="23" lat="52.58850" lon="-0.72150">
+    <tag k="addr:housenumber" v="3"/><tag k="addr:street" v="Church Lane"/></node>
   <node id="101" lat="52.66900" lon="-0.72900"/>
   <node id="102" lat="52.66900" lon="-0.72880"/>
   <node id="103" lat="52.66920" lon="-0.72880"/>
@@ -288,7 +298,8 @@ def english(tmp_path_factory: pytest.TempPathFactory) -> AddressIndex:
 
 @pytest.mark.parametrize("address", [
     "12 High Street, Oakham, LE15 6AB", "12 High St, Oakham", "12 high st. oakham", "12 High Street Oakham",
-    "Flat 3, 12 High St, Oakham, LE15 6AB, UK", "12 High St, LE15 6AB",
+    "Flat 3, 12 High St, Oakham, LE15 6AB, UK", "12 High St, LE15 6AB", "12 HIGH STREET. OAKHAM. LE15 6AB",
+    "12, High Street, Oakham", "12 High St Oakham LE15 6AB United Kingdom",
 ])
 def test_town_or_postcode_picks_oakham(english: AddressIndex, address: str) -> None:
     result = english.geocode(address)
@@ -311,6 +322,14 @@ def test_same_street_in_two_towns_is_ambiguous(english: AddressIndex, address: s
     assert (result.lon, result.lat, result.candidate_lon) == (None, None, None)
     assert "Oakham" in result.note and "Uppingham" in result.note
     assert "add the town or postcode" in result.message()
+
+
+def test_ambiguous_note_names_the_nearest_settlement_of_untagged_points(english: AddressIndex) -> None:
+    result = english.geocode("3 Church Lane")
+    assert result.status == "ambiguous"
+    assert "3 Church Lane (near Oakham)" in result.note and "3 Church Lane (near Uppingham)" in result.note
+    chosen = english.geocode("3 Church Ln, Uppingham")
+    assert (chosen.status, chosen.lon, chosen.lat) == ("matched", -0.72150, 52.58850)
 
 
 def test_untagged_town_is_taken_from_the_nearest_settlement(english: AddressIndex) -> None:
@@ -401,3 +420,24 @@ def test_online_fallback_is_asked_for_unmatched_addresses_only(english: AddressI
 def test_geocode_many_with_progress_bar(english: AddressIndex) -> None:
     texts = [f"{n} High Street, Oakham" for n in random.Random(1).choices([12, 14, 15, 20], k=20)]
     assert all(r.status == "matched" for r in english.geocode_many(texts, progress=True))
+
+
+def test_online_geocoder_result_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("geopy")
+    from geopy.geocoders import Nominatim
+    from geopy.location import Location
+
+    calls: list[dict[str, object]] = []
+
+    def fake_geocode(self: object, query: str, **kwargs: object) -> Location:
+        calls.append(kwargs)
+        raw = {"address": {"road": "High Street", "house_number": "12"}}
+        return Location("12, High Street, Oakham", (52.6695, -0.728), raw)
+
+    monkeypatch.setattr(Nominatim, "geocode", fake_geocode)
+    geocoder = online_geocoder(user_agent="outreach-planner-test", min_delay_s=0)
+    result = geocoder("12 High St, Oakham")
+    assert (result.status, result.source, result.lon, result.lat) == ("matched", "nominatim", -0.728, 52.6695)
+    street_only = online_geocoder(user_agent="outreach-planner-test", min_delay_s=0)("14 High St, Oakham")
+    assert street_only.status == "low_confidence" and street_only.lon is None
+    assert calls[0]["addressdetails"] is True
