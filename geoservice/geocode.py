@@ -72,10 +72,11 @@ _UK_POSTCODE = re.compile(r"\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[a-z]{2})\b", re.IGNOR
 _NUMERIC_POSTCODE = re.compile(r"(?<![\w-])(?:(?:fi|se|s|d)-)?(\d{5})(?:-\d{4})?(?![\w-])", re.IGNORECASE)
 _HOUSENUMBER = re.compile(r"(\d+)\s?([a-z](?![a-z]))?(?:\s*[-–]\s*(\d+)\s?([a-z](?![a-z]))?)?")
 _UNITS = r"flat|apartment|apt|unit|suite|room|asunto|as|bostad|lgh"
-_UNIT_SEGMENT = re.compile(rf"(?:{_UNITS}|#)\.?\s*#?\s*\w{{1,4}}", re.IGNORECASE)
-_UNIT_HEAD = re.compile(rf"^(?:{_UNITS})\.?\s*#?\s*\d+\w?\s+(?=\d)", re.IGNORECASE)
-_UNIT_TAIL = re.compile(rf"\s+(?:(?:{_UNITS})\.?\s*|#\s*)\w{{1,4}}$", re.IGNORECASE)
-_REST_UNIT = re.compile(rf"^\s*(?:(?:{_UNITS})\.?\s*)?\d+[a-z]?\b", re.IGNORECASE)
+_UNIT_ID = r"(?:\d+[a-z]?|[a-z]\d*)\b"  # "3", "4B", "B", "B12"
+_UNIT_SEGMENT = re.compile(rf"(?:(?:{_UNITS})\b\.?|#)\s*#?\s*{_UNIT_ID}", re.IGNORECASE)
+_UNIT_HEAD = re.compile(rf"^(?:{_UNITS})\b\.?\s*#?\s*\d+[a-z]?\s+(?=\d)", re.IGNORECASE)
+_UNIT_TAIL = re.compile(rf"\s+(?:(?:{_UNITS})\b\.?|#)\s*{_UNIT_ID}$", re.IGNORECASE)
+_REST_UNIT = re.compile(rf"^\s*(?:(?:{_UNITS})\b\.?\s*)?\d+[a-z]?\b", re.IGNORECASE)
 _NUMBER_FIRST = re.compile(
     r"^(?P<hn>\d+[a-z]?(?:\s*[-–]\s*\d+[a-z]?)?)(?!\w)\s*(?P<street>.*[^\W\d_].*)$", re.IGNORECASE
 )
@@ -240,11 +241,12 @@ def parse_address(text: str, *, known_localities: Collection[str] = frozenset())
                 segments[-1] = " ".join(words[:-n])
                 break
     postcode = None
+    opening = next((i for i, s in enumerate(segments) if not _UNIT_SEGMENT.fullmatch(s)), 0)
     for i in range(len(segments) - 1, -1, -1):
-        if found := _find_postcode(segments[i], first=i == 0):
+        if found := _find_postcode(segments[i], first=i == opening):
             postcode, segments[i] = found[0], " ".join(found[1].split())
             break
-    segments = [s for s in segments if s]
+    segments = [s for s in segments if s and s not in _US_STATES]  # "Baltimore, MD, 21201"
     for i in range(len(segments) - 1):  # "12, High Street": the number in a segment of its own
         if _LONE_NUMBER.fullmatch(segments[i]) and not re.search(r"\d", segments[i + 1]):
             segments[i:i + 2] = [f"{segments[i]} {segments[i + 1]}"]
@@ -331,7 +333,7 @@ class AddressPoint:
         if (self.postcode and _UK_POSTCODE.fullmatch(self.postcode)) or (
                 (self.country or "").upper() in _NUMBER_FIRST_COUNTRIES):
             return True
-        return False if self.postcode or self.country else None
+        return False if self.country else None  # five digits: Finland and the US alike
 
     def text(self, *, number_first: bool | None = None) -> str:
         """The address as one line: "12 High Street, Oakham LE15 6AB" or "Kaivokatu 1, 00100 Helsinki".
@@ -397,7 +399,8 @@ class GeocodeResult:
         if self.status == "matched":
             return f"address matched (confidence {self.confidence:.2f}){why}"
         if self.status == "low_confidence":
-            return (f"address uncertain (confidence {self.confidence:.2f}){why}; "
+            candidate = f" (best candidate: {self.matched_address})" if self.matched_address else ""
+            return (f"address uncertain (confidence {self.confidence:.2f}){why}{candidate}; "
                     "correct the address or accept the match")
         if self.status == "ambiguous":
             return f"address ambiguous{why}"
@@ -412,9 +415,15 @@ _SETTLEMENTS = {"city", "town", "village", "hamlet"}
 SETTLEMENT_RADIUS_M = 5000.0  # an address without a town tag is in the nearest settlement this close
 
 
+def _clean_street(value: str) -> str:
+    """The street of an ``addr:street`` value: "Galleria Esplanad, Aleksanterinkatu" (a building's
+    name first, as some mappers write it) -> "Aleksanterinkatu"."""
+    return value.rsplit(",", 1)[-1].strip()
+
+
 def _point_from_tags(tags: Mapping[str, str], lon: float, lat: float, osm_type: str, osm_id: int
                      ) -> AddressPoint | None:
-    street = tags.get("addr:street") or tags.get("addr:place")
+    street = _clean_street(tags.get("addr:street") or tags.get("addr:place") or "")
     if not street or "addr:housenumber" not in tags:
         return None
     locality = next((tags[k] for k in _LOCALITY_KEYS if k in tags), None)
@@ -453,7 +462,24 @@ class _Extract:
 
 
 def _read_osm(path: Path) -> _Extract:
-    """The address points, street and place names of an extract."""
+    """The address points, street and place names of an extract.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at `path`.
+    ValueError
+        When the file is not an OSM extract osmium can read.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"OSM extract not found: {path}")
+    try:
+        return _read_osm_objects(path)
+    except RuntimeError as error:  # osmium's error for unreadable or malformed input
+        raise ValueError(f"cannot read OSM extract {path}: {error}") from error
+
+
+def _read_osm_objects(path: Path) -> _Extract:
     import osmium
     from osmium.filter import EntityFilter, IdFilter, KeyFilter
 
@@ -519,7 +545,8 @@ def address_points_from_osm(path: str | Path) -> gpd.GeoDataFrame:
 
     Nodes with ``addr:housenumber`` and ``addr:street`` (or ``addr:place``) are taken
     at their location; ways and multipolygon relations (buildings) at their centroid.
-    Objects whose nodes are missing from a clipped extract are skipped.
+    Objects whose nodes are missing from a clipped extract are skipped. A building
+    name before the street ("Galleria Esplanad, Aleksanterinkatu") is dropped.
 
     Parameters
     ----------
@@ -533,6 +560,11 @@ def address_points_from_osm(path: str | Path) -> gpd.GeoDataFrame:
         ``country``, ``osm_type``, ``osm_id``, ``lon``, ``lat`` (degrees) and point
         ``geometry``; one row per address object (an address tagged on both a node
         and its building gives two rows).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        When the file is missing or unreadable.
     """
     points = _read_osm(Path(path)).points
     return _frame(points)
@@ -635,8 +667,7 @@ class AddressIndex:
         if not 0 < threshold <= 1 or not 0 < street_cutoff <= 1:
             raise ValueError(f"threshold ({threshold}) and street_cutoff ({street_cutoff}) must be in (0, 1]")
         self.threshold, self.street_cutoff, self.ambiguity_margin = threshold, street_cutoff, ambiguity_margin
-        # "Galleria Esplanad, Aleksanterinkatu": a building's name before the street
-        points = [replace(p, street=p.street.rsplit(",", 1)[-1].strip()) if "," in p.street else p for p in points]
+        points = [replace(p, street=_clean_street(p.street)) if "," in p.street else p for p in points]
         self.points = [p for p in points if _housenumber(p.housenumber) and _street_key(p.street)]
         self._numbers = [_housenumber(p.housenumber) or ("", ()) for p in self.points]
         self._postcodes = [normalise_postcode(p.postcode) if p.postcode else None for p in self.points]
@@ -649,7 +680,7 @@ class AddressIndex:
         self._nearest_settlement: dict[int, str] = {}
         self._add_settlements(list(settlements))
         self.localities = frozenset().union(*self._localities)
-        """Folded town names of the address points."""
+        """Town names (through `normalise_locality`) of the address points, tagged or nearest."""
         self._known_localities = self.localities | self._locality_alias.keys()
         by_key: dict[str, list[int]] = defaultdict(list)
         for i, point in enumerate(self.points):

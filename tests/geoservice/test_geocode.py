@@ -91,6 +91,11 @@ def test_parse_house_number_forms() -> None:
     assert (five_digit_number.housenumber, five_digit_number.postcode) == ("12345", "21201")
 
 
+def test_parse_us_state_in_its_own_segment_is_no_town() -> None:
+    assert parse_address("123 N Charles St, Baltimore, MD, 21201").localities == ("Baltimore",)
+    assert parse_address("Apt 4, 12345 Main St").housenumber == "12345"
+
+
 def test_normalise_address_makes_variants_equal() -> None:
     assert normalise_address("12 High St., Oakham LE15 6AB, UK") == "high street 12, LE15 6AB, oakham"
     assert normalise_address("12 high street, oakham, le15 6ab") == "high street 12, LE15 6AB, oakham"
@@ -98,6 +103,15 @@ def test_normalise_address_makes_variants_equal() -> None:
 
 
 # --- reading the extract ----------------------------------------------------------------------------
+
+
+def test_missing_or_unreadable_extract_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="OSM extract not found"):
+        AddressIndex.from_osm_file(tmp_path / "missing.osm.pbf")
+    not_osm = tmp_path / "clients.csv"
+    not_osm.write_text("id,address\n1,Yrjönkatu 13\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="cannot read OSM extract"):
+        address_points_from_osm(not_osm)
 
 
 def test_address_points_from_osm(demo_osm: Path) -> None:
@@ -175,7 +189,10 @@ def test_missing_house_number_is_low_confidence_with_nearest_noted(helsinki: Add
     assert result.note == "house number 10 not found; nearest on street is 8"
     assert (result.lon, result.lat) == (None, None)
     assert result.candidate_lon is not None
-    assert "uncertain" in result.message() and "nearest on street is 8" in result.message()
+    assert result.message() == (
+        "address uncertain (confidence 0.60): house number 10 not found; nearest on street is 8 "
+        f"(best candidate: {result.matched_address}); correct the address or accept the match")
+    assert result.matched_address is not None and result.matched_address.startswith("Mikonkatu 8")
 
 
 def test_house_number_inside_a_range_and_suffix_variants(helsinki: AddressIndex) -> None:
