@@ -12,6 +12,7 @@ from shapely.geometry import LineString
 from maps.base import ASSET_FILES, Legend, copy_assets, numbered_icon, offline_map, render_html
 from maps.basemap import road_basemap, road_class, road_features
 
+
 def decoded(page: str) -> str:
     """The page with JSON \\uXXXX escapes undone (Folium writes strings as JSON)."""
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)
@@ -41,7 +42,7 @@ def test_page_loads_only_local_assets() -> None:
     assert '<script src="/static/maps/leaflet.js">' in page and "/static/maps/jquery.min.js" in page
     assert "tile.openstreetmap" not in page and "tileLayer" not in page
     assert "© OpenStreetMap contributors" in decoded(page)
-    assert "Workers" in page and "Anna" in page and ">3</div>" in page
+    assert "Workers" in page and "Anna" in page and ">3</div>" in decoded(page)
 
 
 def test_optional_tile_server() -> None:
@@ -56,6 +57,7 @@ def test_basemap_draws_each_street_once_by_class() -> None:
     assert road_class(["residential", "primary"]) == "main roads" and road_class("steps") == "paths"
     m = offline_map((24.94, 60.17, 24.95, 60.173))
     road_basemap(_tiny_graph()).add_to(m)
+    folium.LayerControl().add_to(m)
     page = render_html(m)
     assert re.search(r"\[24\.94,\s*60\.17\]", page) and "Roads (OpenStreetMap)" in page
 
