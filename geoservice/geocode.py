@@ -56,6 +56,7 @@ _NORDIC_TYPES = {"k": "katu", "t": "tie", "g": "gatan", "v": "vagen"}
 _NORDIC_DOT = re.compile(r"\b([^\W\d_]{3,})\s?([ktgv])\.(?!\w)")
 # ...but an English word ending in one of those letters is not such an abbreviation ("Court.")
 _ENGLISH_WORDS = {*_EN_ABBREVIATIONS.values(), "street", "walk", "point", "circuit", "bank"}
+_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[\W_]+")
 _COUNTRIES = {
@@ -113,14 +114,17 @@ def normalise_street(name: str) -> str:
     abbreviations ("St" -> "street", or "saint" when first: "St Mary's Rd" ->
     "saint marys road") and Finnish/Swedish dotted street types ("Aleksanterink." ->
     "aleksanterinkatu", "Mannerheimint." -> "mannerheimintie", "Alexandersg." ->
-    "alexandersgatan", "Mannerheimv." -> "mannerheimvagen").
+    "alexandersgatan", "Mannerheimv." -> "mannerheimvagen") and drops ordinal
+    suffixes ("203rd St" -> "203 street").
     """
     text = _APOSTROPHES.sub("", _NORDIC_DOT.sub(_expand_nordic, fold(name)))
     tokens = _NON_WORD.sub(" ", text).split()
     words = []
     for i, token in enumerate(tokens):
         leading = i == 0 and len(tokens) > 1
-        if token == "st":
+        if ordinal := _ORDINAL.fullmatch(token):  # "203rd" -> "203": a wrong suffix is a common slip
+            words.append(ordinal.group(1))
+        elif token == "st":
             words.append("saint" if leading else "street")
         elif token == "dr" and leading:
             words.append("doctor")
@@ -809,11 +813,13 @@ class AddressIndex:
         return text + (f" (near {self._nearest_settlement[i]})" if i in self._nearest_settlement else "")
 
     def _same_place(self, c: _Candidate, d: _Candidate) -> bool:
-        """Whether two candidates are one address (close, or one number on one street)."""
+        """Whether two candidates on one street are one address (close, or one number)."""
+        if c.street != d.street:  # parallel streets can be closer than SAME_PLACE_M
+            return False
         a, b = self.points[c.point], self.points[d.point]
         apart = _distance_m(a.lon, a.lat, b.lon, b.lat)
-        same_address = c.street == d.street and self._numbers[c.point][0] == self._numbers[d.point][0]
-        return apart <= SAME_PLACE_M or (same_address and apart <= SAME_ADDRESS_M)
+        same_number = self._numbers[c.point][0] == self._numbers[d.point][0]
+        return apart <= SAME_PLACE_M or (same_number and apart <= SAME_ADDRESS_M)
 
     # -- matching --
 
@@ -893,13 +899,18 @@ class AddressIndex:
         if key in self._aliases:
             return [(self._aliases[key], 1.0)]
         if key not in self._candidate_cache:
+            if len(self._candidate_cache) > 100_000:
+                self._candidate_cache.clear()
             best: dict[str, float] = {}
-            hits = process.extract(key, self._choices, scorer=fuzz.ratio, limit=5,
+            digits = re.findall(r"\d+", key)
+            hits = process.extract(key, self._choices, scorer=fuzz.ratio, limit=20,
                                    score_cutoff=self.street_cutoff * 100)
             for choice, score, _ in hits:
+                if re.findall(r"\d+", choice) != digits:  # "202nd Street" is no typo of "203rd Street"
+                    continue
                 canonical = self._aliases.get(choice, choice)
                 best[canonical] = max(best.get(canonical, 0.0), score / 100)
-            self._candidate_cache[key] = sorted(best.items(), key=lambda kv: -kv[1])
+            self._candidate_cache[key] = sorted(best.items(), key=lambda kv: -kv[1])[:5]
         return self._candidate_cache[key]
 
     def _number_candidates(self, street: _Street, parsed: ParsedAddress) -> list[tuple[int, float, str]]:

@@ -13,6 +13,7 @@ import pytest
 
 from geoservice.geocode import (
     AddressIndex,
+    AddressPoint,
     GeocodeResult,
     address_points_from_osm,
     normalise_address,
@@ -51,6 +52,7 @@ def helsinki(demo_osm: Path) -> AddressIndex:
     ("Mill Ln", "mill lane"),
     ("Park Dr", "park drive"),
     ("Market Sq", "market square"),
+    ("203rd St", "203 street"),
     ("Church Court.", "church court"),  # an English word ending in "t." is no Finnish "tie"
 ])
 def test_normalise_street(written: str, normalised: str) -> None:
@@ -396,6 +398,19 @@ def test_threshold_is_a_setting(english: AddressIndex) -> None:
     assert english.geocode("12 Hihg Street, Oakham").status in {"matched", "low_confidence"}
     with pytest.raises(ValueError, match="threshold"):
         AddressIndex.from_frame(english.to_frame(), threshold=1.5)
+
+
+def test_numbered_streets_match_on_their_number_only() -> None:
+    # Queens: parallel numbered streets 80 m apart, both with a "100-11" (a Queens number, no range)
+    index = AddressIndex([
+        AddressPoint("100-11", "202nd Street", -73.7540, 40.7100, postcode="11423", country="US"),
+        AddressPoint("100-11", "203rd Street", -73.7530, 40.7100, postcode="11423", country="US"),
+    ])
+    for address in ("100-11 203rd St", "100-11 203nd Street, 11423", "100-11 203 St"):
+        result = index.geocode(address)
+        assert (result.status, result.lon) == ("matched", -73.7530), address
+    assert index.geocode("100-11 20rd Street").status == "unmatched"
+    assert index.geocode("100-12 203rd Street").status == "low_confidence"
 
 
 # --- online geocoder: off unless built explicitly ----------------------------------------------------------
