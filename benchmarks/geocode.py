@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from geoservice.geocode import AddressIndex, AddressPoint, GeocodeResult
+from geoservice.geocode import AddressIndex, AddressPoint, GeocodeResult, normalise_street
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_OSM = REPO.parent / "shared" / "data" / "osm"
@@ -92,6 +92,7 @@ PERTURBATIONS: dict[str, Callable[[AddressPoint, bool, random.Random], str]] = {
     "case+punctuation": lambda p, nf, rng: rng.choice([str.upper, str.lower])(
         written(p, number_first=nf).replace(",", rng.choice(["", " ,", "."]))),
     "typo in street": lambda p, nf, rng: written(p, number_first=nf, street=typo(p.street, rng)),
+    "two typos in street": lambda p, nf, rng: written(p, number_first=nf, street=typo(typo(p.street, rng), rng)),
     "no postcode or town": lambda p, nf, rng: written(p, number_first=nf, with_place=False),
     "no accents": lambda p, nf, rng: strip_accents(written(p, number_first=nf)),
     "abbrev+typo, no postcode": lambda p, nf, rng: written(
@@ -150,10 +151,10 @@ def benchmark(path: Path, n: int, seed: int) -> None:
     numbers: dict[str, set[int]] = {}
     for p in index.points:  # every number a point's tag covers: "72-78" covers 72 to 78
         ints = [int(x) for x in re.findall(r"\d+", p.housenumber)]
-        numbers.setdefault(p.street, set()).update(range(min(ints), max(ints) + 1) if ints else [])
+        numbers.setdefault(normalise_street(p.street), set()).update(range(min(ints), max(ints) + 1))
     absent = []
     for p in rng.sample(points, min(200, len(points))):
-        top = max(numbers[p.street])
+        top = max(numbers[normalise_street(p.street)])
         absent.append(written(p, number_first=number_first, number=str(top + rng.choice([2, 4, 6, 40]))))
     invented = [f"{rng.randint(1, 60)} {''.join(rng.choice('bdgklmnprstv') + rng.choice('aeiou') for _ in range(4))}"
                 f"{rng.choice([' Street', ' Road', 'katu', 'tie'])}" for _ in range(200)]

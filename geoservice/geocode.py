@@ -672,7 +672,9 @@ class AddressIndex:
             raise ValueError(f"threshold ({threshold}) and street_cutoff ({street_cutoff}) must be in (0, 1]")
         self.threshold, self.street_cutoff, self.ambiguity_margin = threshold, street_cutoff, ambiguity_margin
         points = [replace(p, street=_clean_street(p.street)) if "," in p.street else p for p in points]
-        self.points = [p for p in points if _housenumber(p.housenumber) and _street_key(p.street)]
+        # a house number that opens with a word ("Keskuskatu 5") is an address mistagged as one
+        self.points = [p for p in points if _housenumber(p.housenumber) and _street_key(p.street)
+                       and not re.match(r"\s*[^\W\d_]{3}", p.housenumber)]
         self._numbers = [_housenumber(p.housenumber) or ("", ()) for p in self.points]
         self._postcodes = [normalise_postcode(p.postcode) if p.postcode else None for p in self.points]
         self._locality_alias = {normalise_locality(k): normalise_locality(v)
