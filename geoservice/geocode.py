@@ -841,6 +841,24 @@ class AddressIndex:
         GeocodeResult
             ``matched`` (confidence >= threshold, with lon/lat), ``low_confidence``,
             ``ambiguous`` (several places fit: no coordinates) or ``unmatched``.
+
+        Notes
+        -----
+        confidence = street x house number x penalties, where
+
+        - street: 1 for an exact (normalised) name or alias, else 1 - 1.5 x (1 - ratio)
+          for a fuzzy one (ratio >= ``street_cutoff``), plus 0.05 for each of postcode
+          and town that agree, at most 1;
+        - house number: 1 exact; 0.97 inside a tagged range ("17" in "15-17"); 0.9 the
+          same number with or without a letter ("12" for "12 A"); 0.75 another letter;
+          0.6 (0.5 if more than 4 away) the nearest number on the same side; 0.4 the
+          other side or no such number; 0.5 no number given (the street's middle);
+        - penalties: x 0.75 for a postcode or town that differs (x 0.92 for a postcode
+          in the same district), or a town not in the extract when the postcode doesn't agree.
+
+        Same-numbered points of one street within `SAME_ADDRESS_M` are one address (the
+        most central is returned). Other candidates within ``ambiguity_margin`` of the
+        best that fit the postcode and town as well make the result ``ambiguous``.
         """
         parsed = parse_address(text, known_localities=self._known_localities)
         if not parsed.street_normalised:
