@@ -860,6 +860,8 @@ class AddressIndex:
         most central is returned). Other candidates within ``ambiguity_margin`` of the
         best that fit the postcode and town as well make the result ``ambiguous``.
         """
+        if not text.strip():
+            return GeocodeResult(text, "unmatched", 0.0, note="the address is empty")
         parsed = parse_address(text, known_localities=self._known_localities)
         if not parsed.street_normalised:
             return GeocodeResult(text, "unmatched", 0.0, note="no street name found")
@@ -898,11 +900,11 @@ class AddressIndex:
             A fallback for ``unmatched`` addresses only, e.g. from `online_geocoder`. None
             (the default) keeps every address on this machine.
         """
-        items = list(texts)
+        items: Iterable[str] = list(texts)
         if progress:
             from tqdm import tqdm
 
-            items = list(tqdm(items, desc="geocoding", unit="address"))
+            items = tqdm(items, desc="geocoding", unit="address")
         results = [self.geocode(t, accept_low_confidence=accept_low_confidence) for t in items]
         if online is not None:
             results = [online(r.query) if r.status == "unmatched" else r for r in results]
@@ -940,9 +942,11 @@ class AddressIndex:
             return [(street.middle, 0.5, f"no house number; the middle of {street.name}")]
         if exact := street.by_key.get(parsed.housenumber):
             return [(p, 1.0, "") for p in exact]
-        found = []
+        found: list[tuple[int, float, str]] = []
         for n in parsed.numbers:
             for p in street.by_number.get(n, ()):
+                if any(p == q for q, _, _ in found):  # "12-14" asked, "12-14 A" tagged: once
+                    continue
                 tagged = self.points[p].housenumber
                 if len(self._numbers[p][1]) > 1 and len(parsed.numbers) == 1:
                     found.append((p, 0.97, f"house number {wanted} is part of {tagged}"))

@@ -216,6 +216,12 @@ def test_street_not_in_extract_is_unmatched(helsinki: AddressIndex) -> None:
         result.accept()
 
 
+def test_empty_or_streetless_address_is_unmatched(helsinki: AddressIndex) -> None:
+    assert helsinki.geocode("  ").note == "the address is empty"
+    assert helsinki.geocode("00100").status == "unmatched"
+    assert helsinki.geocode("12").status == "unmatched"
+
+
 def test_wrong_postcode_lowers_confidence(helsinki: AddressIndex) -> None:
     right = helsinki.geocode("Yrjönkatu 13, 00120 Helsinki")
     near = helsinki.geocode("Yrjönkatu 13, 00130 Helsinki")
