@@ -1,0 +1,40 @@
+"""The map pages, one entry each: ``/maps/<name>``, inputs, who may open it, and its builder.
+
+To swap in a feature's own map, point the entry's ``build`` at a function that takes a
+:class:`~geoservice.web.registry.Call` and returns a
+:class:`~geoservice.web.registry.PageContent` (a ``folium.Map`` from ``maps/`` made with
+``asset_url="/static/maps"``, a heading, notes, tables). For example the day plan::
+
+    def route_page(call: Call) -> PageContent:
+        plan = plan_worker_day(call.store, call.args["worker"], call.args["date"] or call.today())
+        call.records_shown = len(plan.visits)
+        return PageContent(route_map(plan, asset_url=ASSET_URL), heading, tables=[itinerary_table(plan)])
+
+The builder must only use clients allowed by :mod:`geoservice.privacy` for
+``call.viewer``; pages with ``client_level`` access are audited.
+"""
+
+from __future__ import annotations
+
+from geoservice.web import overview
+from geoservice.web.params import Param
+from geoservice.web.registry import ALL_ROLES, CLIENT_ROLES, Access, MapPage
+
+#: The map pages, in the order of the navigation bar.
+PAGES: tuple[MapPage, ...] = (
+    MapPage("coverage", "Coverage", (), Access(ALL_ROLES, client_level=True), overview.coverage_page),
+    MapPage("caseload", "Caseloads", (), Access(CLIENT_ROLES, client_level=True), overview.caseload_page),
+    MapPage("gaps", "Gaps", (), Access(ALL_ROLES), overview.gaps_page),
+    MapPage("route", "Route",
+            (Param("worker", "worker", "worker id, e.g. W01", required=True),
+             Param("date", "date", "the day, YYYY-MM-DD (default: today)")),
+            Access(CLIENT_ROLES, worker_param="worker", client_level=True), overview.route_page),
+)
+
+
+def page(name: str) -> MapPage:
+    """The map page called ``name``; ``KeyError`` if there is none."""
+    for p in PAGES:
+        if p.name == name:
+            return p
+    raise KeyError(name)
