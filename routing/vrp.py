@@ -1,0 +1,463 @@
+"""Plan routes for workers on integer matrices: ``Problem`` in, ``Solution`` out.
+
+Geography-free and deterministic: travel times (seconds) and distances (metres)
+are integer square matrices indexed by ``Stop.location``, ``Vehicle.start`` and
+``Vehicle.end``; building them from a road network happens outside this module.
+
+Rules of a route (every component - exact solver, heuristic, checker - uses these)
+-------------------------------------------------------------------------------
+* Times are integer seconds on one clock (e.g. since midnight of the plan day).
+* A vehicle (worker) leaves ``start`` no earlier than its shift start (time 0
+  when it has no shift), visits its stops in order and must reach ``end`` no
+  later than its shift end. Travel from ``a`` to ``b`` takes ``durations[a][b]``.
+* Service of a stop starts at or after arrival and, if the stop has windows,
+  at a time inside one of them: a window ``(earliest_start, latest_start)``
+  bounds the *start* of service. Waiting for a window is allowed (the worker
+  waits on arrival). Service lasts ``Stop.service``; the worker then leaves
+  (``Route.departures`` is the end of service).
+* A break is taken where the worker is: at the start before leaving, or right
+  after a visit, never during travel. It starts at or after the moment the
+  worker is free there (waiting for its window is allowed), at a time inside
+  ``Break.window`` (bounds on the break's start), and lasts ``Break.duration``;
+  the next leg starts when it ends. A vehicle that serves at least one stop
+  takes every one of its breaks; an unused vehicle takes none.
+* Working time is ``end_time - start_time`` of the route, including service,
+  waiting and breaks. The reported schedule leaves the start as late as
+  possible without making the working time longer: it is the earliest of the
+  departures that give the smallest working time, and every visit is served
+  in its earliest window still open. ``Vehicle.max_work`` is the normal
+  working time; up to ``max_overtime`` seconds more are allowed, each costing
+  ``overtime_cost``; more is infeasible.
+* Capacity: the demands of a route's stops sum to at most ``Vehicle.capacity``.
+  Skills: a vehicle serves a stop only if its skills include the stop's (hard).
+
+Objective
+---------
+Serve as many required stops as possible; then collect as much prize from
+optional stops as possible; then minimise cost. Cost is, over used vehicles,
+the sum of the leg values of ``Problem.costs`` (travel time for
+``objective="duration"``: waiting is not travel; metres for ``"distance"``)
+plus ``Vehicle.fixed_cost``, ``overtime_cost`` per second of overtime and
+``Problem.preference_penalty`` for every stop served by a vehicle other than
+its ``preferred_vehicle`` (also when that vehicle is not in the problem).
+Stops that are not served are in ``Solution.unassigned`` with a reason.
+
+Solvers
+-------
+* One vehicle and at most ``EXACT_MAX_STOPS`` candidate stops: an exact
+  dynamic programme (:mod:`routing._vrp_exact`); ``Solution.optimal`` is True.
+* Otherwise PyVRP's iterated local search (:mod:`routing._vrp_pyvrp`), whose
+  routes are then re-ordered exactly when short; ``optimal`` is False. See that
+  module for how windows, skills, preferences and breaks are modelled and how
+  the run is made repeatable.
+
+Same problem and seed give the same solution: the heuristic stops on an
+iteration budget fixed by the problem's size and ``time_limit``; a wall-clock
+cap at ``time_limit`` only guards against a much slower machine (then, and
+only then, results may differ between runs; ``Solution.stats`` tells).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _vrp_check, _vrp_precheck, _vrp_validate
+from ._vrp_schedule import INF, Timing, route_timing
+from ._vrp_validate import ProblemError, int_field, matrix, merge_windows, pair, skill_set
+
+__all__ = [
+    "EXACT_MAX_STOPS",
+    "Break",
+    "Problem",
+    "ProblemError",
+    "Route",
+    "Solution",
+    "Stop",
+    "TakenBreak",
+    "Vehicle",
+    "solve",
+]
+
+#: largest number of candidate stops a one-vehicle day is solved exactly for
+EXACT_MAX_STOPS = 12
+
+
+@dataclass(frozen=True)
+class Break:
+    """A break a worker takes during a used route.
+
+    Parameters
+    ----------
+    window
+        ``(earliest_start, latest_start)`` of the break, seconds.
+    duration
+        Length of the break, seconds.
+    """
+
+    window: tuple[int, int]
+    duration: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "window", pair(self.window))
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A visit to serve.
+
+    Parameters
+    ----------
+    id
+        Unique name of the stop.
+    location
+        Row/column of the stop in the matrices.
+    service
+        Service time on site, seconds.
+    windows
+        ``(earliest_start, latest_start)`` pairs for the start of service,
+        seconds; empty means any time. Overlapping windows are merged.
+    demand
+        Load taken by the visit, in the unit of ``Vehicle.capacity``.
+    skills
+        Skills the serving vehicle must have (all of them).
+    preferred_vehicle
+        Id of the vehicle that should serve it (continuity of care); serving it
+        with another vehicle costs ``Problem.preference_penalty``.
+    required
+        Required stops are served whenever the solver can fit them; optional
+        ones are served only when that collects prize.
+    prize
+        For optional stops, the priority of serving them (prize is maximised
+        before cost is minimised; it is not traded against travel).
+    """
+
+    id: str
+    location: int
+    service: int = 0
+    windows: tuple[tuple[int, int], ...] = ()
+    demand: int = 0
+    skills: frozenset[str] = frozenset()
+    preferred_vehicle: str | None = None
+    required: bool = True
+    prize: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "windows", tuple(pair(w) for w in self.windows))
+        object.__setattr__(self, "skills", skill_set(self.skills))
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """A worker and their day.
+
+    Parameters
+    ----------
+    id
+        Unique name of the vehicle.
+    start, end
+        Row/column of the start and end places in the matrices.
+    shift
+        ``(start, end)`` of the working day, seconds: leave the start no
+        earlier, reach the end no later. None: from time 0, no end.
+    capacity
+        Largest total demand of a route; None for no limit.
+    skills
+        Skills of the worker.
+    breaks
+        Breaks to take when the vehicle is used.
+    fixed_cost
+        Cost of using the vehicle at all (e.g. a relief-bank worker), in
+        objective units (seconds of travel, or metres).
+    max_work
+        Normal working time, seconds (``end_time - start_time``); None: no cap.
+    max_overtime
+        Seconds of working time allowed beyond ``max_work``.
+    overtime_cost
+        Cost per second of overtime, in objective units.
+    """
+
+    id: str
+    start: int
+    end: int
+    shift: tuple[int, int] | None = None
+    capacity: int | None = None
+    skills: frozenset[str] = frozenset()
+    breaks: tuple[Break, ...] = ()
+    fixed_cost: int = 0
+    max_work: int | None = None
+    max_overtime: int = 0
+    overtime_cost: int = 0
+
+    def __post_init__(self) -> None:
+        if self.shift is not None:
+            object.__setattr__(self, "shift", pair(self.shift))
+        object.__setattr__(self, "skills", skill_set(self.skills))
+        object.__setattr__(self, "breaks", tuple(self.breaks))
+
+
+class Problem:
+    """An immutable routing problem on integer matrices.
+
+    Parameters
+    ----------
+    durations
+        Square matrix of travel times, seconds (integers, >= 0, zero diagonal).
+    stops
+        Stops to serve.
+    vehicles
+        Vehicles (workers) available.
+    distances
+        Square matrix of distances, metres, same shape; needed for
+        ``objective="distance"`` and to report route distances.
+    objective
+        ``"duration"``: minimise travel time; ``"distance"``: minimise distance.
+    preference_penalty
+        Cost of serving a stop with a vehicle other than its
+        ``preferred_vehicle``, in objective units.
+
+    Raises
+    ------
+    ProblemError
+        (a ``ValueError``) naming the invalid field.
+    """
+
+    def __init__(self, durations: npt.ArrayLike, stops: Iterable[Stop], vehicles: Iterable[Vehicle],
+                 distances: npt.ArrayLike | None = None,
+                 objective: Literal["duration", "distance"] = "duration", *,
+                 preference_penalty: int = 0) -> None:
+        self.durations = matrix(durations, "durations")
+        self.distances = None if distances is None else matrix(distances, "distances")
+        if self.distances is not None and self.distances.shape != self.durations.shape:
+            raise ProblemError(f"distances: shape {self.distances.shape} differs from durations "
+                               f"shape {self.durations.shape}")
+        if objective not in ("duration", "distance"):
+            raise ProblemError(f"objective: must be 'duration' or 'distance', not {objective!r}")
+        if objective == "distance" and self.distances is None:
+            raise ProblemError("distances: required when objective='distance'")
+        self.objective = objective
+        self.preference_penalty = int_field(preference_penalty, "preference_penalty")
+        self.stops: tuple[Stop, ...] = tuple(stops)
+        self.vehicles: tuple[Vehicle, ...] = tuple(vehicles)
+        _vrp_validate.check_problem(self)
+        costs = self.durations if objective == "duration" else self.distances
+        assert costs is not None
+        self.costs = costs
+        self.stop_index = {s.id: i for i, s in enumerate(self.stops)}
+        self.vehicle_index = {v.id: i for i, v in enumerate(self.vehicles)}
+        self._windows = [merge_windows(s.windows) for s in self.stops]
+
+    def __repr__(self) -> str:
+        return (f"Problem({self.durations.shape[0]} places, {len(self.stops)} stops, "
+                f"{len(self.vehicles)} vehicles, objective={self.objective!r})")
+
+    def windows_of(self, j: int) -> tuple[tuple[int, int], ...]:
+        """Merged, sorted windows of stop ``j``; one unbounded window if it has none."""
+        return self._windows[j]
+
+    def shift_of(self, v: int) -> tuple[int, int]:
+        """Shift of vehicle ``v`` with defaults filled in: ``(0, "no end")`` if it has none."""
+        shift = self.vehicles[v].shift
+        return (0, INF) if shift is None else shift
+
+    def preference_cost(self, j: int, v: int) -> int:
+        """Penalty for serving stop ``j`` with vehicle ``v``."""
+        pref = self.stops[j].preferred_vehicle
+        return self.preference_penalty if pref is not None and pref != self.vehicles[v].id else 0
+
+    def can_serve(self, v: int, j: int) -> bool:
+        """Whether vehicle ``v`` has the skills and capacity to serve stop ``j`` alone."""
+        veh, stop = self.vehicles[v], self.stops[j]
+        return stop.skills <= veh.skills and (veh.capacity is None or stop.demand <= veh.capacity)
+
+
+@dataclass(frozen=True)
+class TakenBreak:
+    """A break in a route's schedule."""
+
+    index: int  #: which of the vehicle's breaks
+    start: int  #: start of the break, seconds
+    duration: int  #: seconds
+    position: int  #: visits before it: 0 = at the start before leaving, i = after the i-th visit
+    location: int  #: matrix index where it is taken
+    wait: int  #: seconds waited for its window before it
+
+
+@dataclass(frozen=True)
+class Route:
+    """One vehicle's day. Lists run parallel to ``stop_ids``; times in seconds.
+
+    Attributes
+    ----------
+    vehicle_id, stop_ids
+        The vehicle and its stops in visit order.
+    arrivals, service_starts, departures, waits
+        Per stop: arrival, start of service, end of service (the worker leaves,
+        or takes a break there), and waiting before service.
+    breaks
+        Breaks taken, in order.
+    start_time, end_time
+        Leaving the start and arriving at the end.
+    travel_time, distance
+        Sum over the legs: seconds; metres (None without a distance matrix).
+    working_time, overtime
+        ``end_time - start_time``; seconds of it beyond ``Vehicle.max_work``.
+    cost
+        The route's share of ``Solution.cost``.
+    """
+
+    vehicle_id: str
+    stop_ids: list[str]
+    arrivals: list[int]
+    service_starts: list[int] = field(default_factory=list)
+    departures: list[int] = field(default_factory=list)
+    waits: list[int] = field(default_factory=list)
+    breaks: list[TakenBreak] = field(default_factory=list)
+    start_time: int = 0
+    end_time: int = 0
+    travel_time: int = 0
+    distance: int | None = None
+    working_time: int = 0
+    overtime: int = 0
+    cost: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """The result of :func:`solve`.
+
+    Attributes
+    ----------
+    routes
+        One route per used vehicle, in the order of ``Problem.vehicles``.
+    unassigned
+        Stop id -> reason in words, for every stop not served.
+    cost
+        Objective value (see the module docstring), objective units.
+    optimal
+        True when proven optimal (exact solver).
+    solver
+        ``"none"`` (nothing to route), ``"exact"`` or ``"pyvrp"``.
+    runtime
+        Seconds spent in :func:`solve`.
+    seed
+        Seed used.
+    stats
+        Solver details (e.g. iterations, whether the wall-clock cap stopped it).
+    """
+
+    routes: list[Route]
+    unassigned: dict[str, str]
+    cost: int
+    optimal: bool
+    solver: str
+    runtime: float
+    seed: int
+    problem: Problem = field(repr=False)
+    stats: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def travel_time(self) -> int:
+        """Total travel time of all routes, seconds."""
+        return sum(r.travel_time for r in self.routes)
+
+    @property
+    def distance(self) -> int | None:
+        """Total distance of all routes, metres (None without a distance matrix)."""
+        if self.problem.distances is None:
+            return None
+        return sum(r.distance or 0 for r in self.routes)
+
+    def violations(self) -> list[str]:
+        """Every way this solution breaks the rules of its problem (empty when feasible)."""
+        return _vrp_check.violations(self.problem, self)
+
+    def is_feasible(self) -> bool:
+        """Whether the solution keeps every rule of its problem."""
+        return not self.violations()
+
+
+def solve(problem: Problem, *, time_limit: float, seed: int = 0) -> Solution:
+    """Plan routes for a problem.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    time_limit
+        Wall-clock budget, seconds. Small days finish long before it.
+    seed
+        Seed of the heuristic; the same problem and seed give the same solution.
+
+    Returns
+    -------
+    Solution
+        Feasible routes; every stop not served is in ``unassigned`` with a reason.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem, not {type(problem).__name__}")
+    if not (isinstance(time_limit, numbers.Real) and time_limit > 0 and math.isfinite(time_limit)):
+        raise ValueError(f"time_limit: must be a positive number of seconds, not {time_limit!r}")
+    reasons, candidates = _vrp_precheck.reasons(problem)
+    plans: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}
+    stats: dict[str, Any] = {}
+    solver, optimal = "none", True
+    users = sorted({v for vs in candidates.values() for v in vs})
+    if len(users) == 1 and len(candidates) <= EXACT_MAX_STOPS:
+        from ._vrp_exact import plan_day
+
+        # effort cap in labels (50,000-150,000 a second here), so a pathological
+        # day hands over to the heuristic instead of overrunning the time limit
+        day = plan_day(problem, users[0], sorted(candidates), max_labels=int(20_000 * time_limit) + 2_000)
+        if day is not None:
+            if day.visits:
+                plans[users[0]] = (day.visits, day.breaks_at)
+            solver = "exact"
+        stats["exact_gave_up"] = day is None
+    if candidates and solver == "none":
+        from ._vrp_pyvrp import solve_heuristic
+
+        budget = time_limit - (time.perf_counter() - t0)
+        plans, more = solve_heuristic(problem, sorted(candidates), candidates, time_limit=budget, seed=seed)
+        stats.update(more)
+        solver, optimal = "pyvrp", False
+    served = {j for visits, _ in plans.values() for j in visits}
+    for j in candidates:
+        if j not in served:
+            reasons[j] = _vrp_precheck.no_room(problem, j, candidates[j])
+    routes = [make_route(problem, v, *plans[v]) for v in sorted(plans)]
+    unassigned = {problem.stops[j].id: reasons[j] for j in sorted(reasons)}
+    return Solution(routes=routes, unassigned=unassigned, cost=sum(r.cost for r in routes),
+                    optimal=optimal, solver=solver, runtime=time.perf_counter() - t0, seed=seed,
+                    problem=problem, stats=stats)
+
+
+def make_route(problem: Problem, v: int, visits: Sequence[int],
+               breaks_at: Sequence[tuple[int, int]], timing: Timing | None = None) -> Route:
+    """Build the public ``Route`` of vehicle ``v`` for a feasible visit order and break placement."""
+    tm = timing if timing is not None else route_timing(problem, v, visits, breaks_at)
+    if tm is None:
+        raise AssertionError(f"internal error: infeasible route for vehicle {problem.vehicles[v].id}")
+    veh = problem.vehicles[v]
+    nodes = [veh.start] + [problem.stops[j].location for j in visits] + [veh.end]
+    a, b = np.asarray(nodes[:-1]), np.asarray(nodes[1:])
+    travel_cost = int(problem.costs[a, b].sum())
+    distance = None if problem.distances is None else int(problem.distances[a, b].sum())
+    overtime = 0 if veh.max_work is None else max(0, tm.working_time - veh.max_work)
+    cost = (travel_cost + veh.fixed_cost + veh.overtime_cost * overtime
+            + sum(problem.preference_cost(j, v) for j in visits))
+    breaks = [TakenBreak(index=bi, start=st, duration=veh.breaks[bi].duration, position=pos,
+                         location=node, wait=w) for bi, st, pos, node, w in tm.breaks]
+    return Route(vehicle_id=veh.id, stop_ids=[problem.stops[j].id for j in visits],
+                 arrivals=tm.arrivals, service_starts=tm.service_starts, departures=tm.departures,
+                 waits=[s - a for s, a in zip(tm.service_starts, tm.arrivals, strict=True)],
+                 breaks=breaks, start_time=tm.start, end_time=tm.end, travel_time=tm.travel_time,
+                 distance=distance, working_time=tm.working_time, overtime=overtime, cost=cost)
