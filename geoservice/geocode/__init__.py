@@ -14,9 +14,10 @@ with `online_geocoder` and handed to `AddressIndex.geocode_many`.
 
 Modules: `normalise` (address text), `records` (`AddressPoint`, `GeocodeResult`),
 `points` (address points from an OSM extract), `index` (`AddressIndex`: matching and
-confidence), `online` (Nominatim).
+confidence), `cache` (an index built once per extract), `online` (Nominatim).
 """
 
+from geoservice.geocode.cache import cached_address_index
 from geoservice.geocode.index import (
     SAME_ADDRESS_M,
     SAME_PLACE_M,
@@ -49,6 +50,7 @@ __all__ = [
     "ParsedAddress",
     "Status",
     "address_points_from_osm",
+    "cached_address_index",
     "fold",
     "normalise_address",
     "normalise_locality",

@@ -105,16 +105,24 @@ def network_area(store: GeoPackageStore) -> tuple[float, float, float, float] | 
 
 
 def workspace_geocoder(store: GeoPackageStore) -> Geocode | None:
-    """An offline geocoder over the address points of the workspace's OSM extract, built
-    on first use; ``None`` when the workspace has no extract."""
+    """An offline geocoder over the address points of the workspace's OSM extract; ``None``
+    when the workspace has no extract.
+
+    The address index is built on first use, once per extract: it is kept as a pickle in
+    the workspace's ``network/`` folder (beside the road graphs), keyed by the extract's
+    content, and loaded from there by later imports.
+    """
     source = store.settings().get("network_source", "")
     if not source or not Path(source).exists():
         return None
+    from geoservice.geocode import AddressIndex, cached_address_index
+
+    index: AddressIndex | None = None  # built or loaded on first use, then kept for every table
 
     def geocode(addresses: Sequence[str]) -> list[tuple[float, float] | str]:
-        from geoservice.geocode import AddressIndex
-
-        index = AddressIndex.from_osm_file(source)
+        nonlocal index
+        if index is None:
+            index = cached_address_index(source, cache_dir=store.network_dir)
         out: list[tuple[float, float] | str] = []
         for result in index.geocode_many(list(addresses), progress=len(addresses) > 200):
             if result.status == "matched" and result.lon is not None and result.lat is not None:
