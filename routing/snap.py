@@ -115,8 +115,9 @@ def snap_points(graph: nx.MultiDiGraph, lon: Sequence[float] | npt.ArrayLike, la
     edges: list[tuple[Hashable, Hashable, int] | None] = [None] * len(x)
     for i, edge_at, start in zip(np.flatnonzero(valid).tolist(), nearest.tolist(), at_start.tolist(),
                                  strict=True):
-        edges[i] = index.edges[edge_at]
-        nodes[i] = edges[i][0] if start else edges[i][1]
+        u, v, key = index.edges[edge_at]
+        edges[i] = (u, v, key)
+        nodes[i] = u if start else v
     node_array = np.array(nodes) if valid.all() else np.array(nodes, dtype=object)
     return SnappedPoints(nodes=node_array, distance_m=distance_m, far=~(distance_m <= max_distance_m),
                          edges=edges, max_distance_m=float(max_distance_m))
@@ -182,7 +183,7 @@ def projected_edges(graph: nx.MultiDiGraph) -> ProjectedEdges:
     geometries = np.array(lines, dtype=object)
     coords, parts = shapely.get_coordinates(geometries, return_index=True)
     mx, my = to_metric.transform(coords[:, 0], coords[:, 1])
-    projected = shapely.linestrings(np.column_stack([mx, my]), indices=parts)
+    projected = np.asarray(shapely.linestrings(np.column_stack([mx, my]), indices=parts), dtype=object)
     index = ProjectedEdges(crs=crs, to_metric=to_metric, to_lonlat=to_lonlat, edges=edges,
                            geometries=projected, tree=STRtree(projected))
     _INDEX_CACHE[graph] = (stamp, index)
