@@ -10,14 +10,13 @@ import click
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField  # type: ignore[import-untyped]
 from wtforms.validators import DataRequired, Length, Optional  # type: ignore[import-untyped]
 
 from geoservice.errors import UserError
 from geoservice.privacy import ROLES
 from geoservice.web.accounts import Accounts, add_user
-from geoservice.web.auth import accounts, signed_in_user
+from geoservice.web.auth import Form, accounts, signed_in_user
 from geoservice.web.registry import Forbidden
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,7 +34,7 @@ def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """A new user (CSRF-protected)."""
 
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
@@ -46,7 +45,7 @@ class UserForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button acting on one user (CSRF-protected)."""
 
 

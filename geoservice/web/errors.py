@@ -69,8 +69,9 @@ def register(app: Flask) -> None:
     def http_error(e: HTTPException) -> ResponseReturnValue:
         response = make_response(error_reply(e.code or 500, f"{e.name}: {e.description}" if e.description
                                              else str(e.name)))
-        if "Allow" in e.get_headers():  # a 405 says which methods would work
-            response.headers["Allow"] = dict(e.get_headers())["Allow"]
+        allow = dict(e.get_headers()).get("Allow")
+        if allow:  # a 405 says which methods would work
+            response.headers["Allow"] = allow
         return response
 
     @app.errorhandler(Exception)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField  # type: ignore[import-untyped]
 
@@ -14,12 +13,12 @@ from geoservice.errors import ImportRejected, UserError
 from geoservice.io.importer import ImportReport, import_file
 from geoservice.models import KINDS
 from geoservice.web.admin import admin_only
-from geoservice.web.auth import accounts, signed_in_user
+from geoservice.web.auth import Form, accounts, signed_in_user
 
 bp = Blueprint("imports", __name__)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """Kind, file, replace (CSRF-protected)."""
 
     kind = SelectField("Kind", choices=list(KINDS))

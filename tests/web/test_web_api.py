@@ -1,0 +1,222 @@
+"""The JSON API: worker isolation, clear 4xx errors that store nothing, imports, the
+OpenAPI description, and the audit log of client-level views."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from webcheck import decoded, exact_locations
+
+from geoservice.store import GeoPackageStore
+from geoservice.web.endpoints import ENDPOINTS
+
+Auth = Callable[[str], dict[str, str]]
+DAY = "2026-11-24"
+
+
+def test_a_worker_reaches_only_their_own_day(client: FlaskClient, auth: Auth) -> None:
+    own = client.post("/api/plan", json={"worker": "W01", "date": DAY}, headers=auth("wilma-w01"))
+    assert own.status_code == 501 and own.json == {
+        "error": "the day plan is not built yet in this version (POST /api/plan)", "details": []}
+    other = client.post("/api/plan", json={"worker": "W02", "date": DAY}, headers=auth("wilma-w01"))
+    assert other.status_code == 403 and other.json == {"error": "you may not see worker W02's data", "details": []}
+    assert client.post("/api/roster", json={"date": DAY}, headers=auth("wilma-w01")).status_code == 403
+    assert client.post("/api/plan", json={"worker": "W02", "date": DAY}, headers=auth("max-manager")).status_code == 501
+    scoped = client.post("/api/plan", json={"worker": "W02", "date": DAY}, headers=auth("cora-coordinator"))
+    assert scoped.status_code == 403, "W02 works in L2, outside the co-ordinator's scope (L1)"
+    relief = client.post("/api/plan", json={"worker": "W08", "date": DAY}, headers=auth("cora-coordinator"))
+    assert relief.status_code == 501, "the relief bank covers every locality"
+    outreach = client.post("/api/plan", json={"worker": "W01", "date": DAY}, headers=auth("otto-outreach"))
+    assert outreach.status_code == 403
+    missing = client.post("/api/plan", json={"worker": "W99", "date": DAY}, headers=auth("max-manager"))
+    assert missing.status_code == 404 and missing.json is not None and missing.json["error"] == "no worker 'W99'"
+
+
+@pytest.mark.parametrize(("body", "ctype", "status", "details"), [
+    (b"{not json", "application/json", 400, [{"field": "", "message": "not JSON"}]),
+    (b"[1, 2]", "application/json", 400, [{"field": "", "message": "not an object"}]),
+    (b"", "application/json", 422, [{"field": "worker", "message": "required: worker id, e.g. W01"},
+                                    {"field": "date", "message": "required: the day, YYYY-MM-DD"}]),
+    (json.dumps({"worker": 7, "date": "24.11.2026", "extra": True}).encode(), "application/json", 422,
+     [{"field": "extra", "message": "unknown field"}, {"field": "worker", "message": "must be non-empty text"},
+      {"field": "date", "message": "not a date: '24.11.2026' (write YYYY-MM-DD)"}]),
+])
+def test_bad_json_is_named_field_by_field(client: FlaskClient, auth: Auth, body: bytes, ctype: str, status: int,
+                                          details: list[dict[str, str]]) -> None:
+    reply = client.post("/api/plan", data=body, content_type=ctype, headers=auth("wilma-w01"))
+    assert reply.status_code == status and reply.json is not None
+    assert reply.json["details"] == details and reply.json["error"]
+
+
+def test_query_parameters_are_checked(client: FlaskClient, auth: Auth) -> None:
+    reply = client.get("/api/gaps?mode=boat&max_minutes=-3", headers=auth("otto-outreach"))
+    assert reply.status_code == 422 and reply.json is not None
+    assert reply.json["details"] == [{"field": "max_minutes", "message": "must be at least 1"},
+                                     {"field": "mode", "message": "must be one of: drive, walk, bike"}]
+    ok = client.get("/api/gaps?mode=walk&max_minutes=15&resource_type=shelter", headers=auth("otto-outreach"))
+    assert ok.status_code == 501, "valid input reaches the feature (not built yet)"
+    assert client.post("/api/balance", json={"max_moves": 2.5}, headers=auth("max-manager")).json == {
+        "error": "invalid input: max_moves", "details": [{"field": "max_moves", "message": "must be a whole number"}]}
+
+
+def test_http_errors_are_json(app: Flask, auth: Auth) -> None:
+    @app.get("/api/boom")
+    def boom() -> Any:
+        raise RuntimeError("secret internal state")
+
+    client = app.test_client()
+    reply = client.get("/api/nothing-here", headers=auth("ada-admin"))
+    assert reply.status_code == 404 and reply.json is not None and reply.json["error"].startswith("Not Found")
+    reply = client.delete("/api/gaps", headers=auth("ada-admin"))
+    assert reply.status_code == 405 and reply.json is not None
+    assert set(reply.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    reply = client.get("/api/boom", headers=auth("ada-admin"))
+    assert reply.status_code == 500 and reply.json is not None
+    assert "secret" not in reply.get_data(as_text=True) and reply.json["details"] == []
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    return {"MAX_CONTENT_LENGTH": 4096}
+
+
+def test_too_big_uploads_get_413(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    before = (workspace_root / "workspace.gpkg").read_bytes()
+    body = b"id,name,lat,lon\n" + b"H9,Hub,60.17,24.94\n" * 500
+    reply = client.post("/api/import/hubs", data=body, content_type="text/csv", headers=auth("ada-admin"))
+    assert reply.status_code == 413 and reply.json is not None and reply.json["error"].startswith("Request Entity")
+    assert (workspace_root / "workspace.gpkg").read_bytes() == before
+
+
+BAD_CLIENTS = (b"id,name,lat,lon,usual_worker,need_weight\n"
+               b"C900,Good Row,60.17,24.94,W01,1\n"
+               b"C901,Bad Weight,60.17,24.94,W01,heavy\n"
+               b"C902,Nowhere,95,24.94,W99,1\n")
+
+
+def test_rejected_upload_names_every_row_and_stores_nothing(client: FlaskClient, auth: Auth,
+                                                             workspace_root: Path) -> None:
+    before = (workspace_root / "workspace.gpkg").read_bytes()
+    reply = client.post("/api/import/clients", data={"file": (io.BytesIO(BAD_CLIENTS), "clients.csv")},
+                        content_type="multipart/form-data", headers=auth("ada-admin"))
+    assert reply.status_code == 422 and reply.json is not None
+    problems = {(d["row"], d["field"]) for d in reply.json["details"]}
+    assert {("row 3", "need_weight"), ("row 4", "usual_worker")} <= problems
+    assert any(d["row"] == "row 4" and d["field"] in ("lat", "location") for d in reply.json["details"])
+    assert all(d["file"] == "clients.csv" for d in reply.json["details"])
+    assert not any(row == "row 2" for row, _ in problems)
+    assert (workspace_root / "workspace.gpkg").read_bytes() == before, "nothing stored"
+    for status, kwargs in [(400, {"data": b"", "content_type": "text/csv"}),
+                           (400, {"data": b"id,name\n", "content_type": "image/png"}),
+                           (400, {"data": {"other": (io.BytesIO(b"x"), "x.csv")},
+                                  "content_type": "multipart/form-data"}),
+                           (400, {"data": b"\x00\x01garbage", "content_type": "application/geo+json"})]:
+        reply = client.post("/api/import/clients", headers=auth("ada-admin"), **kwargs)
+        assert reply.status_code == status and reply.json is not None and reply.json["error"], kwargs
+    assert client.post("/api/import/patients", data=b"id\n", content_type="text/csv",
+                       headers=auth("ada-admin")).status_code == 404
+    assert client.post("/api/import/clients", data=BAD_CLIENTS, content_type="text/csv",
+                       headers=auth("max-manager")).status_code == 403, "imports are for admins"
+    assert (workspace_root / "workspace.gpkg").read_bytes() == before
+
+
+def test_import_stores_a_good_file_and_audits_it(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    good = b"id,name,lat,lon,usual_worker\nC900,Newly Added,60.17,24.94,W01\n"
+    reply = client.post("/api/import/clients", data=good, content_type="text/csv", headers=auth("ada-admin"))
+    assert reply.status_code == 200 and reply.json is not None and reply.json["count"] == 1
+    clients = GeoPackageStore(workspace_root).records("clients")
+    assert len(clients) == 151 and clients[-1].name == "Newly Added"
+    assert _audit(workspace_root)[-1] == ("ada-admin", "admin", "import clients", "add or update", 1)
+
+
+def test_import_page_lists_every_problem(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    before = (workspace_root / "workspace.gpkg").read_bytes()
+    reply = client.post("/imports", data={"kind": "clients", "file": (io.BytesIO(BAD_CLIENTS), "clients.csv")},
+                        content_type="multipart/form-data", headers=auth("ada-admin"))
+    page = decoded(reply.get_data(as_text=True))
+    assert reply.status_code == 422 and "Rejected, nothing stored" in page
+    assert "<td>row 3</td><td>need_weight</td><td>heavy</td>" in page and "<td>row 4</td><td>usual_worker</td>" in page
+    assert (workspace_root / "workspace.gpkg").read_bytes() == before
+
+
+def test_locality_coverage_by_role(app: Flask, client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    clients = GeoPackageStore(workspace_root).records("clients")
+    expected = Counter(c.locality for c in clients)
+    admin = client.get("/api/localities/coverage", headers=auth("ada-admin")).json
+    assert admin is not None and {r["id"]: r["clients"] for r in admin["localities"]} == dict(expected)
+    assert sum(r["clients"] for r in admin["localities"]) == 150 and admin["k"] is None
+    scoped = client.get("/api/localities/coverage", headers=auth("cora-coordinator")).json
+    assert scoped is not None and [(r["id"], r["clients"]) for r in scoped["localities"]] == [("L1", expected["L1"])]
+    body = client.get("/api/localities/coverage", headers=auth("otto-outreach")).get_data(as_text=True)
+    assert not [c.name for c in clients if c.name in decoded(body)]
+    assert exact_locations([(c.lon, c.lat) for c in clients], body) == 0
+    # with k above the two smallest localities, both are hidden, and so their need-weighted sizes
+    app.config["K_ANONYMITY"] = sorted(expected.values())[1] + 1
+    outreach = client.get("/api/localities/coverage", headers=auth("otto-outreach")).json
+    assert outreach is not None
+    hidden = {r["id"] for r in outreach["localities"] if r["clients"] is None}
+    smallest = {lid for lid, n in expected.items() if n < app.config["K_ANONYMITY"]}
+    assert len(smallest) == 2 and hidden == smallest and set(outreach["suppressed"]) == smallest
+    assert all(r["need_weighted_clients"] is None for r in outreach["localities"] if r["id"] in hidden)
+
+
+def test_openapi_describes_every_route(client: FlaskClient, app: Flask, auth: Auth) -> None:
+    doc = client.get("/api/openapi.json", headers=auth("otto-outreach")).json
+    assert doc is not None and doc["openapi"] == "3.0.3" and doc["info"]["title"] == "outreach-planner"
+    routes = {(rule.rule.replace("<kind>", "{kind}"), method.lower()) for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/") for method in rule.methods or () if method not in ("HEAD", "OPTIONS")}
+    described = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert described == routes
+    for e in ENDPOINTS:
+        op = doc["paths"][f"/api{e.path}"][e.method.lower()]
+        assert op["operationId"] == e.name and {"200", "401", "403", "422"} <= set(op["responses"])
+    plan = doc["paths"]["/api/plan"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert plan["required"] == ["worker", "date"] and plan["properties"]["date"]["format"] == "date"
+    assert doc["paths"]["/api/health"]["get"]["security"] == []
+    try:
+        from openapi_spec_validator import validate
+    except ImportError:
+        return
+    validate(doc)
+
+
+def test_client_level_views_are_audited(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    clients = GeoPackageStore(workspace_root).records("clients")
+    before = len(_audit(workspace_root))
+    assert client.get("/maps/caseload", headers=auth("cora-coordinator")).status_code == 200
+    assert client.get(f"/maps/route?worker=W01&date={DAY}", headers=auth("wilma-w01")).status_code == 200
+    assert client.get("/maps/coverage", headers=auth("otto-outreach")).status_code == 200, "aggregates only"
+    assert client.get("/maps/gaps", headers=auth("max-manager")).status_code == 200, "no client data"
+    assert client.post("/api/plan", json={"worker": "W02", "date": DAY}, headers=auth("wilma-w01")).status_code == 403
+    rows = _audit(workspace_root)[before:]
+    in_l1 = sum(1 for c in clients if c.locality == "L1")
+    visits = _visits_of(workspace_root, "W01", dt.date.fromisoformat(DAY))
+    assert rows == [("cora-coordinator", "coordinator", "page caseload", "", in_l1),
+                    ("wilma-w01", "worker", "page route", f"worker=W01 date={DAY}", visits)]
+    assert visits > 0
+    with sqlite3.connect(workspace_root / "app.sqlite") as db:
+        everything = " ".join(str(v) for row in db.execute("SELECT * FROM audit") for v in row)
+    assert not any(c.name in everything or c.address in everything for c in clients), "never the client data"
+
+
+def _audit(root: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(root / "app.sqlite") as db:
+        return [tuple(r) for r in db.execute("SELECT username, role, action, target, records FROM audit "
+                                             "WHERE action != 'login' ORDER BY id")]
+
+
+def _visits_of(root: Path, worker: str, day: dt.date) -> int:
+    store = GeoPackageStore(root)
+    clients = {c.id: c for c in store.records("clients")}
+    return sum(1 for v in store.records("visits") if v.date == day
+               and (v.worker or clients[v.client_id].usual_worker) == worker)
