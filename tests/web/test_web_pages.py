@@ -1,0 +1,138 @@
+"""Map pages: what each role sees, no request to another host, security headers, and a
+phone-friendly route page with the itinerary under the map."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from webcheck import LOCAL_ASSET, decoded, exact_locations, external_reference
+
+from geoservice.store import GeoPackageStore
+from geoservice.web.overview import day_visits
+from maps.base import ASSET_FILES
+
+Auth = Callable[[str], dict[str, str]]
+DAY = dt.date(2026, 11, 24)
+PAGES = ["/maps/coverage", "/maps/caseload", "/maps/gaps", f"/maps/route?worker=W01&date={DAY}"]
+
+
+def _page(client: FlaskClient, path: str, headers: dict[str, str], status: int = 200) -> str:
+    reply = client.get(path, headers=headers)
+    assert reply.status_code == status, (path, reply.status_code)
+    return reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_map_pages_load_only_from_this_site(client: FlaskClient, auth: Auth, path: str) -> None:
+    page = _page(client, path, auth("ada-admin"))
+    assert re.search(r"\bL\.map\(", page) and "L.control.layers" in page, "a Leaflet map with a layer control"
+    assert "outreach-legend" in page and "bindPopup" in page, "a legend and popups"
+    assert external_reference(page) is None
+    assets = set(LOCAL_ASSET.findall(page))
+    assert {"/static/maps/leaflet.js", "/static/maps/leaflet.css", "/static/maps/jquery.min.js",
+            "/static/style.css", "/favicon.ico"} <= assets
+    for asset in assets:
+        body = client.get(asset)
+        assert body.status_code == 200, asset
+        if body.mimetype.startswith("text/") or body.mimetype.endswith("javascript"):
+            assert external_reference(body.get_data(as_text=True)) is None, asset
+
+
+def test_asset_routes(client: FlaskClient) -> None:
+    for name in ASSET_FILES:
+        assert client.get(f"/static/maps/{name}").status_code == 200, name
+    assert client.get("/static/maps/../app.py").status_code == 404
+    assert client.get("/static/maps/secret.txt").status_code == 404
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon" and icon.data[:4] == b"\0\0\1\0"
+
+
+def test_security_headers_and_script_nonces(client: FlaskClient, auth: Auth) -> None:
+    reply = client.get("/maps/coverage", headers=auth("ada-admin"))
+    csp = reply.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", csp)
+    assert nonce and "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "http" not in csp
+    assert reply.headers["X-Content-Type-Options"] == "nosniff" and reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Referrer-Policy"] == "no-referrer"
+    page = reply.get_data(as_text=True)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", page)
+    assert inline and all(f'nonce="{nonce.group(1)}"' in attrs for attrs in inline), "every inline script"
+    again = client.get("/maps/coverage", headers=auth("ada-admin")).headers["Content-Security-Policy"]
+    assert again != csp, "a new nonce per response"
+
+
+@pytest.mark.parametrize("path", ["/maps/coverage", "/maps/gaps"])
+def test_outreach_sees_no_client_name_or_location(client: FlaskClient, auth: Auth, workspace_root: Path,
+                                                  path: str) -> None:
+    clients = GeoPackageStore(workspace_root).records("clients")
+    points = [(c.lon, c.lat) for c in clients]
+    page = _page(client, path, auth("otto-outreach"))
+    plain = decoded(page)
+    assert [c.name for c in clients if c.name in plain] == []
+    assert [c.address for c in clients if c.address and c.address in plain] == []
+    # at most a chance coincidence with a road vertex or a resource at the same address; an admin sees every client
+    assert exact_locations(points, page) <= 2
+    if path == "/maps/coverage":
+        assert exact_locations(points, _page(client, path, auth("ada-admin"))) == len(clients)
+        assert "Clients per 500 m area" in plain and "Clients are shown as counts per area" in plain
+    assert external_reference(page) is None
+
+
+def test_outreach_may_not_open_client_pages(client: FlaskClient, auth: Auth) -> None:
+    assert "caseload" not in _page(client, "/maps/gaps", auth("otto-outreach")).split("<main>")[0]
+    _page(client, "/maps/caseload", auth("otto-outreach"), status=403)
+    _page(client, f"/maps/route?worker=W01&date={DAY}", auth("otto-outreach"), status=403)
+
+
+def test_a_worker_sees_only_their_own_caseload_and_route(client: FlaskClient, auth: Auth,
+                                                          workspace_root: Path) -> None:
+    clients = GeoPackageStore(workspace_root).records("clients")
+    own = [c for c in clients if c.usual_worker == "W01"]
+    others = [c for c in clients if c.usual_worker != "W01"]
+    page = decoded(_page(client, "/maps/caseload", auth("wilma-w01")))
+    # names are not unique (a client may share a name with another client or a worker): look for ids
+    assert all(f"{c.id}, usual worker W01" in page for c in own)
+    assert not [c.id for c in others if f"{c.id}, usual worker" in page or c.address in page]
+    assert f"<td>W01</td><td>Magnus Ivanova</td><td>L1</td><td>{len(own)}</td>" in page
+    _page(client, f"/maps/route?worker=W02&date={DAY}", auth("wilma-w01"), status=403)
+    assert client.get("/", headers=auth("wilma-w01")).headers["Location"] == "/maps/route?worker=W01"
+    default = decoded(_page(client, "/maps/route", auth("wilma-w01")))
+    assert "Magnus Ivanova (W01)" in default, "a worker's route page opens on their own day"
+
+
+def test_route_page_lists_the_days_visits_under_the_map(client: FlaskClient, auth: Auth,
+                                                         workspace_root: Path) -> None:
+    store = GeoPackageStore(workspace_root)
+    clients = {c.id: c for c in store.records("clients")}
+    visits = day_visits(store.records("visits"), clients, "W01", DAY)
+    assert len(visits) >= 2
+    page = decoded(_page(client, f"/maps/route?worker=W01&date={DAY}", auth("max-manager")))
+    assert 'name="viewport" content="width=device-width' in page
+    assert page.index('class="map-frame"') < page.index("<h2>Itinerary</h2>"), "the itinerary under the map"
+    rows = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td>", page)
+    assert rows == [(str(i), clients[v.client_id].name) for i, v in enumerate(visits, start=1)]
+    assert all(f">{i}</div>" in page for i in range(1, len(visits) + 1)), "a numbered marker per visit"
+    assert f">{len(visits) + 1}</div>" not in page and "Start and end" in page
+
+
+def test_route_page_input_errors(client: FlaskClient, auth: Auth) -> None:
+    page = _page(client, "/maps/route?worker=W01&date=tomorrow", auth("ada-admin"), status=422)
+    assert "not a date: &#39;tomorrow&#39;" in page
+    _page(client, "/maps/route?worker=W99", auth("ada-admin"), status=404)
+    _page(client, "/maps/route", auth("ada-admin"), status=422)
+    _page(client, "/maps/elsewhere", auth("ada-admin"), status=404)
+    absent = decoded(_page(client, "/maps/route?worker=W02&date=2026-11-30", auth("ada-admin")))
+    assert "Sami Rantanen is not working on Monday 30 November 2026." in absent
+
+
+def test_scoped_coordinator_sees_their_localities(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    clients = GeoPackageStore(workspace_root).records("clients")
+    page = decoded(_page(client, "/maps/caseload", auth("cora-coordinator")))
+    shown = {c.id for c in clients if f"{c.id}, usual worker" in page}
+    assert shown == {c.id for c in clients if c.locality == "L1"}
+    assert "Magnus Ivanova" in page and "Sami Rantanen" not in page, "W01 works in L1, W02 in L2"
