@@ -1,0 +1,110 @@
+"""Locality coverage on the demo workspace: shares checked against NetworkX, k-anonymity,
+and client lists only when allowed."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from geoservice.coverage import covered_by_hubs, locality_coverage, locality_of, shares
+from geoservice.errors import UserError
+from geoservice.networks import workspace_graph
+from geoservice.store import GeoPackageStore
+from geoservice.travel_times import place_on_network
+
+
+def test_covered_by_hubs_takes_the_nearest_hub() -> None:
+    times = np.array([[100.0, 900.0, np.inf, np.inf], [300.0, 400.0, 2000.0, np.inf]])
+    covered, nearest, best = covered_by_hubs(times, 600)
+    assert covered.tolist() == [True, True, False, False]
+    assert nearest.tolist() == [0, 1, 1, -1] and best[:3].tolist() == [100, 400, 2000]
+
+
+def test_shares_add_weights_per_group() -> None:
+    out = shares(["L1", "L2", "L1", "L1"], [1, 2, 3, 4], [True, True, False, True])
+    assert out == {"L1": (8.0, 5.0), "L2": (2.0, 2.0)}
+
+
+def reference_covered(store: GeoPackageStore, mode: str, minutes: float, points: list[tuple[float, float]]
+                      ) -> np.ndarray:
+    """Covered flags computed another way: one NetworkX Dijkstra from a super-source joined to
+    every hub's node by the hub's walk to the network."""
+    G = workspace_graph(store, mode)
+    hubs = place_on_network(G, [(h.lon, h.lat) for h in store.records("hubs")])
+    placed = place_on_network(G, points)
+    G = G.copy()
+    for node, access in zip(hubs.nodes, hubs.access_s, strict=True):
+        G.add_edge("hubs", node, travel_time=float(access))
+    reach = nx.single_source_dijkstra_path_length(G, "hubs", weight="travel_time")
+    return np.array([reach.get(n, np.inf) + a <= minutes * 60 for n, a in zip(placed.nodes, placed.access_s,
+                                                                               strict=True)])
+
+
+@pytest.mark.parametrize("mode,minutes", [("walk", 5), ("walk", 10), ("drive", 3)])
+def test_shares_on_the_demo_match_networkx(demo_workspace, mode: str, minutes: float) -> None:  # type: ignore[no-untyped-def]
+    store = GeoPackageStore(demo_workspace)
+    result = locality_coverage(store, minutes=minutes, modes=[mode])
+    clients = store.records("clients")
+    covered = reference_covered(store, mode, minutes, [(c.lon, c.lat) for c in clients])
+    for row in result.localities:
+        mine = [flag for c, flag in zip(clients, covered, strict=True) if c.locality == row.id]
+        assert row.clients == len(mine)
+        assert row.modes[mode].clients_covered == sum(mine)
+        assert row.modes[mode].client_share == pytest.approx(sum(mine) / len(mine))
+    assert result.total.clients == 150 and result.total.modes[mode].clients_covered == int(covered.sum())
+    spots = store.records("hotspots")
+    spot_covered = reference_covered(store, mode, minutes, [(h.lon, h.lat) for h in spots])
+    assert result.total.hotspot_people == sum(h.people for h in spots)
+    assert result.total.modes[mode].hotspot_people_covered == sum(
+        h.people for h, flag in zip(spots, spot_covered, strict=True) if flag)
+    assert 0 < result.total.modes[mode].clients_covered < 150, "a test that covers all or none shows little"
+
+
+def test_hotspots_are_placed_in_localities_by_polygon(demo_workspace) -> None:  # type: ignore[no-untyped-def]
+    store = GeoPackageStore(demo_workspace)
+    localities = store.records("localities")
+    result = locality_coverage(store, minutes=10, modes=["walk"])
+    by_id = {row.id: row.hotspot_people for row in result.localities}
+    for lc in localities:
+        expected = sum(h.people for h in store.records("hotspots")
+                       if locality_of(localities, h.lon, h.lat) == lc.id)
+        assert by_id[lc.id] == expected
+    assert locality_of(localities, 0.0, 0.0) == ""
+
+
+def test_clients_listed_only_when_allowed(demo_workspace) -> None:  # type: ignore[no-untyped-def]
+    store = GeoPackageStore(demo_workspace)
+    names = [c.name for c in store.records("clients")]
+    hidden = json.dumps(locality_coverage(store, minutes=5, modes=["walk"]).as_json(), ensure_ascii=False)
+    assert "clients_outside" not in hidden and not any(n in hidden for n in names)
+    shown = locality_coverage(store, minutes=5, modes=["walk"], include_clients=True)
+    data = shown.as_json()
+    outside = {c["id"] for c in data["clients_outside"]}
+    assert len(outside) == 150 - shown.total.modes["walk"].clients_covered
+    assert all(set(c) == {"id", "name", "locality", "outside", "nearest_hub", "travel_time_s"}
+               for c in data["clients_outside"]), "no address or coordinates"
+    assert all(c["travel_time_s"]["walk"] > 300 for c in data["clients_outside"])
+
+
+def test_small_client_counts_are_suppressed_without_client_access(demo_workspace) -> None:  # type: ignore[no-untyped-def]
+    store = GeoPackageStore(demo_workspace)
+    result = locality_coverage(store, minutes=10, modes=["walk"], k=30)
+    counts = {row.name: row.clients for row in result.localities}
+    assert counts["Kaartinkaupunki"] == 39 and counts["Kaisaniemi"] == 34 and counts["Keskusta"] == 31
+    assert counts["Siltasaari"] is None and counts["Kluuvi"] is None  # 22 and 24 clients: below k
+    row = next(r for r in result.localities if r.name == "Kluuvi")
+    assert row.modes["walk"].client_share is None and row.modes["walk"].clients_covered is None
+    assert row.modes["walk"].hotspot_people_share is not None, "hotspot people are not client data"
+    allowed = locality_coverage(store, minutes=10, modes=["walk"], k=30, include_clients=True)
+    assert all(row.clients is not None for row in allowed.localities)
+
+
+def test_bad_options(workspace: GeoPackageStore) -> None:
+    with pytest.raises(UserError, match="travel mode"):
+        locality_coverage(workspace, modes=["teleport"])
+    with pytest.raises(UserError, match="minutes"):
+        locality_coverage(workspace, minutes=0)
+    workspace.write({"hubs": []}, replace=True) if not any(w.base for w in workspace.records("workers")) else None
