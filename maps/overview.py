@@ -84,11 +84,12 @@ def overview_map(overview: Overview, *, asset_url: str = "assets") -> folium.Map
         Where the page loads Leaflet from (see :func:`maps.base.offline_map`).
     """
     m = offline_map(overview.bounds, asset_url=asset_url, title=overview.title)
+    m.options["zoomSnap"] = 0.25  # fit the area closely, not to the nearest whole zoom level
     if overview.basemap is not None:
         overview.basemap.add_to(m)
     for layer in overview.layers:
         _layer_group(layer).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     rows = [(layer.colour, layer.legend or layer.name) for layer in overview.layers]
     if rows:
         Legend(overview.legend_title, rows).add_to(m)

@@ -118,12 +118,12 @@ def route_page(call: Call) -> PageContent:
         notes.append("No visits on this day.")
     table = Table("Itinerary", ("#", "time", "client", "address", "visit"), rows)
     heading = f"{worker.name} ({worker.id}), {day:%a %d %b %Y}"
-    return PageContent(_map(call, layers, heading, mode=worker.mode), heading, notes, [table])
+    return PageContent(_map(call, layers, heading, mode=worker.mode, fit_points=True), heading, notes, [table])
 
 
 def day_visits(visits: Sequence[Visit], clients: dict[str, Client], worker_id: str, day: dt.date) -> list[Visit]:
     """The visits ``worker_id`` makes on ``day``: those given to them, and those of their
-    clients given to nobody; ordered by earliest start, then id."""
+    clients given to nobody; ordered by earliest start (visits at any time last), then id."""
     mine = [v for v in visits if v.date == day and v.client_id in clients
             and (v.worker == worker_id or (v.worker is None and clients[v.client_id].usual_worker == worker_id))]
     return sorted(mine, key=lambda v: (v.earliest or _first_window(clients[v.client_id]), v.id))
@@ -185,7 +185,8 @@ def _start_point(worker: Worker, hubs: Sequence[Hub]) -> MapPoint | None:
 
 
 def _first_window(client: Client) -> dt.time:
-    return client.windows[0].start if client.windows else dt.time(0, 0)
+    """The start of the client's first window; clients seen at any time go last."""
+    return client.windows[0].start if client.windows else dt.time(23, 59)
 
 
 def _window(visit: Visit, client: Client) -> str:
@@ -199,10 +200,12 @@ def _window(visit: Visit, client: Client) -> str:
 # -- the map --------------------------------------------------------------------------------
 
 
-def _map(call: Call, layers: list[Layer], title: str, *, mode: str = "drive") -> folium.Map:
+def _map(call: Call, layers: list[Layer], title: str, *, mode: str = "drive", fit_points: bool = False) -> folium.Map:
+    """The overview map of ``layers``, fitted to the workspace's area (or, with
+    ``fit_points``, to the points drawn: a worker's day)."""
     points = [(p.lon, p.lat) for layer in layers for p in layer.points]
     points += [xy for layer in layers for a in layer.areas for xy in _corners(a.geometry.bounds)]
-    bounds = _bounds(call, points)
+    bounds = _points_bounds(points) if fit_points and points else _bounds(call, points)
     return overview_map(Overview(bounds, layers, title=title, basemap=_basemap(call, mode)),
                         asset_url=ASSET_URL)
 
@@ -218,8 +221,12 @@ def _bounds(call: Call, points: list[tuple[float, float]]) -> tuple[float, float
         return w, s, e, n
     if not points:
         return -0.01, -0.01, 0.01, 0.01
+    return _points_bounds(points)
+
+
+def _points_bounds(points: list[tuple[float, float]], *, margin: float = 0.002) -> tuple[float, float, float, float]:
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return min(xs), min(ys), max(xs), max(ys)
+    return min(xs) - margin, min(ys) - margin / 2, max(xs) + margin, max(ys) + margin / 2
 
 
 def _basemap(call: Call, mode: str) -> folium.FeatureGroup | None:
