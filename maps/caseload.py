@@ -122,13 +122,16 @@ def caseload_map(picture: CaseloadPicture, *, show_clients: bool, graph: nx.Mult
     palette = {w.id: colour(k) for k, w in enumerate(workers)}
     _localities(localities).add_to(m)
     if clients:
-        _clients(clients, palette).add_to(m)
+        _clients(clients, {w.id: w for w in shown_workers}, palette).add_to(m)
     elif flows:
         _flows(flows, {w.id: w for w in shown_workers}, palette).add_to(m)
     _workers(shown_workers, palette).add_to(m)
     rows = [(palette[w.id], f"{w.id} {w.name}: {w.need:g} / {w.capacity:g} units, {w.clients} clients")
             for w in workers]
     Legend("Workers (need units held / capacity)", rows, corner="bottom-right").add_to(m)
+    if flows and not clients:
+        Legend("Moves", [(palette.get(f.to_worker, "#333333"), _flow_text(f)) for f in flows], shape="line",
+               corner="bottom-left").add_to(m)
     Legend("Localities", [(c, label) for c, label in LOAD_COLOURS], shape="line", corner="top-right").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return m
@@ -159,14 +162,20 @@ def _localities(areas: Sequence[LocalityArea]) -> folium.FeatureGroup:
 
 def _workers(workers: Sequence[WorkerMark], palette: dict[str, str]) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="Workers' bases")
+    stacked: dict[tuple[float, float], int] = {}
     for w in workers:
         where = "home" if w.at_home else "base"
         text = f"{w.id} {w.name} ({where}): {w.clients} clients, {w.need:g} / {w.capacity:g} units"
-        folium.Marker([w.lat, w.lon], icon=label_icon(w.id, palette[w.id]), tooltip=html.escape(text)).add_to(group)
+        icon = label_icon(w.id, palette[w.id])
+        # workers sharing a hub: their labels stack downwards instead of hiding each other
+        k = stacked[(w.lon, w.lat)] = stacked.get((w.lon, w.lat), -1) + 1
+        icon.options["icon_anchor"] = (8, 8 - 20 * k)
+        folium.Marker([w.lat, w.lon], icon=icon, tooltip=html.escape(text)).add_to(group)
     return group
 
 
-def _clients(clients: Sequence[ClientMark], palette: dict[str, str]) -> folium.FeatureGroup:
+def _clients(clients: Sequence[ClientMark], workers: dict[str, WorkerMark],
+             palette: dict[str, str]) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="Clients (by worker)")
     for c in clients:
         fill = palette.get(c.worker or "", "#777777")
@@ -174,6 +183,10 @@ def _clients(clients: Sequence[ClientMark], palette: dict[str, str]) -> folium.F
         if moved:
             old = palette.get(c.previous_worker or "", "#777777")
             text = f"{c.id} {c.name} (need {c.need:g}): {c.previous_worker or 'none'} → {c.worker}, {c.reason}"
+            new = workers.get(c.worker or "")
+            if new is not None:  # a dashed line to the new worker's base
+                folium.PolyLine([[c.lat, c.lon], [new.lat, new.lon]], color=fill, weight=2, opacity=0.8,
+                                dash_array="5 5", tooltip=html.escape(text)).add_to(group)
             folium.CircleMarker([c.lat, c.lon], radius=8, color=old, weight=4, fill=True, fill_color=fill,
                                 fill_opacity=1.0, tooltip=html.escape(text)).add_to(group)
         else:
@@ -187,7 +200,7 @@ def _flows(flows: Sequence[MoveFlow], workers: dict[str, WorkerMark], palette: d
     group = folium.FeatureGroup(name="Moves between workers")
     for f in flows:
         a, b = workers.get(f.from_worker), workers.get(f.to_worker)
-        text = f"{f.clients} client{'s' if f.clients != 1 else ''} ({f.need:g} units): {f.from_worker} → {f.to_worker}"
+        text = _flow_text(f)
         if a is None or b is None:
             continue  # a worker who left or starts from home: no place to draw from
         folium.PolyLine([[a.lat, a.lon], [b.lat, b.lon]], color=palette.get(f.to_worker, "#333333"),
@@ -195,6 +208,11 @@ def _flows(flows: Sequence[MoveFlow], workers: dict[str, WorkerMark], palette: d
         folium.CircleMarker([b.lat, b.lon], radius=6, color=palette.get(f.from_worker, "#333333"), weight=3,
                             fill=False, tooltip=html.escape(text)).add_to(group)
     return group
+
+
+def _flow_text(f: MoveFlow) -> str:
+    return (f"{f.clients} client{'s' if f.clients != 1 else ''} ({f.need:g} unit{'s' if f.need != 1 else ''}): "
+            f"{f.from_worker} → {f.to_worker}")
 
 
 def _bounds(areas: Sequence[LocalityArea], workers: Sequence[WorkerMark],
