@@ -246,7 +246,11 @@ def base_travel_times(clients: Sequence[Client], workers: Sequence[Worker], hubs
         cols = [j for j, w in enumerate(workers) if w.mode == mode]
         client_nodes = _snap(G, [(c.lon, c.lat) for c in clients])
         base_nodes = _snap(G, [bases[j] for j in cols])
-        travel[:, cols] = travel_time_matrix(G, base_nodes, client_nodes).T
+        rows = [i for i, node in enumerate(client_nodes) if node is not None]
+        starts = [j for j, node in zip(cols, base_nodes, strict=True) if node is not None]
+        if rows and starts:
+            times = travel_time_matrix(G, [n for n in base_nodes if n is not None], [client_nodes[i] for i in rows])
+            travel[np.ix_(rows, starts)] = times.T
     return travel, bases, at_home
 
 
@@ -303,22 +307,9 @@ def _setting(settings: Mapping[str, str], key: str, default: float) -> float:
 
 
 def _snap(G: nx.MultiDiGraph, points: Sequence[tuple[float, float]]) -> list[Any]:
-    """Nearest network node of each ``(lon, lat)`` (how far off the road does not matter
-    for a caseload: the client is still someone's)."""
-    try:
-        from routing.snap import snap_points
-    except ImportError:  # routing.snap is being written; until it lands, nearest node by KD-tree
-        return _nearest_nodes(G, points)
+    """Nearest network node of each ``(lon, lat)``; None for an invalid point. How far a
+    point is from the road does not matter here: the client is still someone's."""
+    from routing.snap import snap_points
+
     result = snap_points(G, [p[0] for p in points], [p[1] for p in points])
-    return list(result.nodes)
-
-
-def _nearest_nodes(G: nx.MultiDiGraph, points: Sequence[tuple[float, float]]) -> list[Any]:
-    from scipy.spatial import cKDTree
-
-    nodes = list(G.nodes)
-    xy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes], dtype=float)
-    lat0 = np.radians(xy[:, 1].mean())
-    scale = np.array([np.cos(lat0), 1.0])  # degrees of longitude shrink with latitude
-    _, k = cKDTree(xy * scale).query(np.asarray(points, dtype=float).reshape(-1, 2) * scale)
-    return [nodes[int(q)] for q in np.atleast_1d(k)]
+    return result.nodes.tolist()

@@ -259,3 +259,30 @@ def test_demo_balances_within_capacity_across_localities(demo_workspace: Path) -
     limited = balance_workspace(GeoPackageStore(demo_workspace), allow_other_localities=True, max_moves=3)
     assert limited.optional_moves <= 3 and len(limited.moves) <= 3
     assert limited.after.over_capacity > 0 and limited.shortfalls
+
+
+def test_travel_from_hub_or_home_on_the_workers_own_mode() -> None:
+    import networkx as nx
+
+    from geoservice.caseload import base_travel_times
+    from geoservice.models import Hub
+
+    def line(seconds: float) -> nx.MultiDiGraph:
+        G = nx.MultiDiGraph(crs="epsg:4326")
+        for k in range(3):
+            G.add_node(k, x=24.940 + 0.005 * k, y=60.170)
+        for u, v in ((0, 1), (1, 2)):
+            for a, b in ((u, v), (v, u)):
+                G.add_edge(a, b, length=280.0, travel_time=seconds, highway="residential")
+        return G
+
+    hub = Hub("H1", "Hub", 24.940, 60.170)
+    workers = [Worker("A", "Drives", base="H1", mode="drive"),
+               Worker("B", "Walks", lon=24.950, lat=60.170, mode="walk")]
+    clients = [_client("C1", "A"), _client("C2", "B")]
+    clients = [Client(**{**c.__dict__, "lon": lon}) for c, lon in zip(clients, (24.945, 24.950), strict=True)]
+    travel, bases, at_home = base_travel_times(clients, workers, [hub], {"drive": line(20.0), "walk": line(200.0)})
+    assert travel.tolist() == [[20.0, 200.0], [40.0, 0.0]]
+    assert bases == [(24.940, 60.170), (24.950, 60.170)] and at_home == [False, True]
+    with pytest.raises(UserError, match="no known base hub"):
+        base_travel_times(clients, [Worker("X", "X", base="H9")], [hub], {"drive": line(1.0)})
