@@ -2,7 +2,8 @@
 
 To wire a feature, give its entry a ``run`` function: it gets a
 :class:`~geoservice.web.registry.Call` whose ``args`` are already checked and typed and
-whose user is already allowed, and returns the DESIGN.md JSON shape. For example::
+whose user is already allowed, and returns the DESIGN.md JSON shape (see
+:mod:`geoservice.web.features` for the wired ones). For example::
 
     def _plan(call: Call) -> Any:
         from geoservice.dayplan import plan_worker_day
@@ -17,61 +18,10 @@ User errors the feature raises (:class:`~geoservice.errors.UserError`,
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from typing import Any
-
-from shapely.geometry import Point
-from shapely.prepared import prep
-
 from geoservice.models import MODES
-from geoservice.privacy import in_scope, locality_counts, visible_clients
+from geoservice.web import features
 from geoservice.web.params import Param
-from geoservice.web.registry import ALL_ROLES, CLIENT_ROLES, TEAM_ROLES, Access, Call, Endpoint
-
-
-def locality_coverage(call: Call) -> dict[str, Any]:
-    """Per locality: clients and need-weighted caseload (exact for roles that see clients,
-    k-anonymous for the others), workers, hubs, and resources by type inside it."""
-    store, viewer = call.store, call.viewer
-    localities = [lc for lc in store.records("localities") if viewer.role in ("admin", "outreach", "worker")
-                  or in_scope(viewer, lc.id)]
-    ids = [lc.id for lc in localities]
-    clients = store.records("clients")
-    if viewer.sees_clients:
-        shown = visible_clients(viewer, clients)
-        tally = Counter(c.locality or "" for c in shown)
-        counts: dict[str, int | None] = {lid: tally.get(lid, 0) for lid in ids}
-    else:
-        shown = clients
-        counts = locality_counts(clients, ids, k=call.k)
-    need: dict[str, float] = defaultdict(float)
-    for c in shown:
-        need[c.locality or ""] += c.need_weight
-    shapes = {lc.id: prep(lc.geometry) for lc in localities if lc.geometry is not None}
-    hubs = _count_inside(shapes, store.records("hubs"), lambda _h: "hub")
-    resources = _count_inside(shapes, store.records("resources"), lambda r: r.type)
-    workers = Counter(w.locality for w in store.records("workers"))
-    rows = []
-    for lc in localities:
-        n = counts.get(lc.id, 0)
-        rows.append({"id": lc.id, "name": lc.name, "clients": n,
-                     "need_weighted_clients": None if n is None else round(need.get(lc.id, 0.0), 2),
-                     "workers": workers.get(lc.id, 0), "hubs": hubs[lc.id].get("hub", 0),
-                     "resources": dict(sorted(resources[lc.id].items()))})
-    return {"localities": rows, "k": None if viewer.sees_clients else call.k,
-            "suppressed": [r["id"] for r in rows if r["clients"] is None]}
-
-
-def _count_inside(shapes: dict[str, Any], records: list[Any], key: Any) -> dict[str, Counter[str]]:
-    out: dict[str, Counter[str]] = defaultdict(Counter)
-    for r in records:
-        point = Point(r.lon, r.lat)
-        for lid, shape in shapes.items():
-            if shape.contains(point):
-                out[lid][key(r)] += 1
-                break
-    return out
-
+from geoservice.web.registry import ALL_ROLES, CLIENT_ROLES, TEAM_ROLES, Access, Endpoint
 
 _WORKER = Param("worker", "worker", "worker id, e.g. W01", required=True)
 _DATE = Param("date", "date", "the day, YYYY-MM-DD", required=True)
@@ -84,17 +34,32 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("roster", "POST", "/roster", "The whole team's day: visits assigned to workers.",
              (_DATE, Param("absent", "workers", "ids of workers absent that day", default=[])),
              Access(TEAM_ROLES, client_level=True), run=None, feature="the team roster"),
-    Endpoint("balance", "POST", "/balance", "A proposed caseload rebalancing with as few client moves as possible.",
-             (Param("max_moves", "integer", "most clients to move", minimum=0),),
-             Access(TEAM_ROLES, client_level=True), run=None, feature="caseload balancing"),
-    Endpoint("gaps", "GET", "/gaps", "Hotspots far from resources of a type, by travel time; suggested sites.",
-             (Param("resource_type", "text", "resource type, e.g. shelter (any type if left out)"),
-              Param("max_minutes", "number", "travel time counted as reachable (minutes)", minimum=1, maximum=240),
-              Param("mode", "choice", "travel mode", choices=MODES)),
-             Access(ALL_ROLES), run=None, feature="the gaps analysis"),
+    Endpoint("balance", "POST", "/balance", "A proposed caseload rebalancing with as few client moves as possible "
+             "(nothing is written).",
+             (Param("max_moves", "integer", "most clients who could stay to move (default: no limit)", minimum=0),
+              Param("leaving", "workers", "ids of workers leaving: their clients are placed with others", default=[]),
+              Param("allow_other_localities", "boolean", "let workers hold clients of other localities",
+                    default=False)),
+             Access(TEAM_ROLES, client_level=True), run=features.balance, feature="caseload balancing"),
+    Endpoint("gaps", "GET", "/gaps", "Hotspots against the nearest resource of each type by travel time; "
+             "suggested new sites.",
+             (Param("resource_type", "text", "resource type, e.g. shelter (default: every type)"),
+              Param("max_minutes", "number", "travel time beyond which a hotspot is in a gap (minutes)", default=15,
+                    minimum=1, maximum=240),
+              Param("mode", "choice", "travel mode", default="walk", choices=MODES),
+              Param("at", "text", "departure time, ISO (local time of the workspace without an offset): only "
+                    "resources open on arrival count"),
+              Param("suggest", "integer", "suggest up to this many new sites per type", default=0, minimum=0,
+                    maximum=5)),
+             Access(ALL_ROLES), run=features.gaps, feature="the gaps analysis"),
     Endpoint("localities_coverage", "GET", "/localities/coverage",
-             "Per locality: clients (k-anonymous for the outreach role), workers, hubs and resources.",
-             (), Access(ALL_ROLES), run=locality_coverage, feature="locality coverage"),
+             "Per locality: clients and hotspot people within reach of a hub (k-anonymous for roles without "
+             "client access).",
+             (Param("minutes", "number", "travel time from the nearest hub (minutes)", default=15, minimum=1,
+                    maximum=240),
+              Param("mode", "choice", "one travel mode (default: every mode of the workspace's network)",
+                    choices=MODES)),
+             Access(ALL_ROLES, client_level=True), run=features.localities_coverage, feature="locality coverage"),
 )
 
 

@@ -231,10 +231,18 @@ def _points_bounds(points: list[tuple[float, float]], *, margin: float = 0.002) 
 
 def _basemap(call: Call, mode: str) -> folium.FeatureGroup | None:
     """The road basemap of the workspace's network (``mode``, else any built mode)."""
+    from maps.basemap import road_basemap
+
+    G = basemap_graph(call, mode)
+    return None if G is None else road_basemap(G)
+
+
+def basemap_graph(call: Call, mode: str) -> Any:
+    """The workspace's road graph for ``mode`` (else any built mode) to draw under a map,
+    kept in memory; ``None`` without a network or with the ``BASEMAP`` setting off."""
     if not call.settings.get("BASEMAP", True):
         return None
     from geoservice.networks import workspace_graph
-    from maps.basemap import road_basemap
 
     settings = call.store.settings()
     source = settings.get("network_source")
@@ -251,4 +259,4 @@ def _basemap(call: Call, mode: str) -> folium.FeatureGroup | None:
             except UserError:
                 return None
             _graphs[key] = G
-    return road_basemap(G)
+    return G

@@ -63,8 +63,8 @@ def test_query_parameters_are_checked(client: FlaskClient, auth: Auth) -> None:
     assert reply.status_code == 422 and reply.json is not None
     assert reply.json["details"] == [{"field": "max_minutes", "message": "must be at least 1"},
                                      {"field": "mode", "message": "must be one of: drive, walk, bike"}]
-    ok = client.get("/api/gaps?mode=walk&max_minutes=15&resource_type=shelter", headers=auth("otto-outreach"))
-    assert ok.status_code == 501, "valid input reaches the feature (not built yet)"
+    unknown = client.get("/api/gaps?resource_type=spaceport", headers=auth("otto-outreach"))
+    assert unknown.status_code == 400 and unknown.json is not None and "spaceport" in unknown.json["error"]
     assert client.post("/api/balance", json={"max_moves": 2.5}, headers=auth("max-manager")).json == {
         "error": "invalid input: max_moves", "details": [{"field": "max_moves", "message": "must be a whole number"}]}
 
@@ -149,25 +149,68 @@ def test_import_page_lists_every_problem(client: FlaskClient, auth: Auth, worksp
     assert (workspace_root / "workspace.gpkg").read_bytes() == before
 
 
+def test_gaps_for_outreach(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    store = GeoPackageStore(workspace_root)
+    clinics = {r.id for r in store.records("resources") if r.type == "clinic"}
+    reply = client.get("/api/gaps?resource_type=clinic&max_minutes=5&mode=walk", headers=auth("otto-outreach"))
+    assert reply.status_code == 200 and reply.json is not None
+    rows = reply.json["hotspots"]
+    assert [r["id"] for r in rows] == [h.id for h in store.records("hotspots")]
+    assert all(r["resource_type"] == "clinic" and r["nearest_id"] in clinics for r in rows)
+    assert all(r["gap"] == (r["travel_time_s"] > 300) for r in rows), "a gap is beyond 5 minutes"
+    assert reply.json["mode"] == "walk" and reply.json["max_minutes"] == 5
+    body = reply.get_data(as_text=True)
+    clients = store.records("clients")
+    assert not [c.name for c in clients if c.name in decoded(body)]
+    assert exact_locations([(c.lon, c.lat) for c in clients], body) == 0
+
+
 def test_locality_coverage_by_role(app: Flask, client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
     clients = GeoPackageStore(workspace_root).records("clients")
     expected = Counter(c.locality for c in clients)
-    admin = client.get("/api/localities/coverage", headers=auth("ada-admin")).json
+    admin = client.get("/api/localities/coverage?minutes=10", headers=auth("ada-admin")).json
     assert admin is not None and {r["id"]: r["clients"] for r in admin["localities"]} == dict(expected)
-    assert sum(r["clients"] for r in admin["localities"]) == 150 and admin["k"] is None
-    scoped = client.get("/api/localities/coverage", headers=auth("cora-coordinator")).json
+    assert admin["total"]["clients"] == 150 and admin["k_anonymity"] is None and admin["minutes"] == 10
+    assert {c["id"] for c in admin["clients_outside"]} <= {c.id for c in clients}
+    scoped = client.get("/api/localities/coverage?minutes=10", headers=auth("cora-coordinator")).json
     assert scoped is not None and [(r["id"], r["clients"]) for r in scoped["localities"]] == [("L1", expected["L1"])]
-    body = client.get("/api/localities/coverage", headers=auth("otto-outreach")).get_data(as_text=True)
-    assert not [c.name for c in clients if c.name in decoded(body)]
-    assert exact_locations([(c.lon, c.lat) for c in clients], body) == 0
-    # with k above the two smallest localities, both are hidden, and so their need-weighted sizes
+    in_l1 = {c.id for c in clients if c.locality == "L1"}
+    assert {c["id"] for c in scoped["clients_outside"]} == {c["id"] for c in admin["clients_outside"]} & in_l1
+    for user in ["otto-outreach", "wilma-w01"]:
+        reply = client.get("/api/localities/coverage", headers=auth(user))
+        body = reply.get_data(as_text=True)
+        assert reply.json is not None and "clients_outside" not in reply.json and reply.json["k_anonymity"] == 5
+        assert not [c.name for c in clients if c.name in decoded(body)]
+        assert exact_locations([(c.lon, c.lat) for c in clients], body) == 0
+    # with k above the two smallest localities, both are hidden
     app.config["K_ANONYMITY"] = sorted(expected.values())[1] + 1
     outreach = client.get("/api/localities/coverage", headers=auth("otto-outreach")).json
-    assert outreach is not None
+    assert outreach is not None and outreach["k_anonymity"] == app.config["K_ANONYMITY"]
     hidden = {r["id"] for r in outreach["localities"] if r["clients"] is None}
-    smallest = {lid for lid, n in expected.items() if n < app.config["K_ANONYMITY"]}
-    assert len(smallest) == 2 and hidden == smallest and set(outreach["suppressed"]) == smallest
-    assert all(r["need_weighted_clients"] is None for r in outreach["localities"] if r["id"] in hidden)
+    assert hidden == {lid for lid, n in expected.items() if n < app.config["K_ANONYMITY"]} and len(hidden) == 2
+
+
+def test_balance_by_role(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    clients = GeoPackageStore(workspace_root).records("clients")
+    before = (workspace_root / "workspace.gpkg").read_bytes()
+    ask = {"leaving": ["W01"], "allow_other_localities": True}
+    team = client.post("/api/balance", json=ask, headers=auth("max-manager"))
+    assert team.status_code == 200 and team.json is not None
+    usual = {c.id: c.usual_worker for c in clients}
+    moved = {m["client"] for m in team.json["moves"]}
+    placed = moved | {m["client"] for m in team.json["unresolved"]}
+    assert {c for c, w in usual.items() if w == "W01"} <= placed, "every client of a leaving worker is placed"
+    assert all(m["from"] == usual[m["client"]] and m["to"] != "W01" for m in team.json["moves"])
+    scoped = client.post("/api/balance", json=ask, headers=auth("cora-coordinator")).json
+    assert scoped is not None
+    in_l1 = {c.id for c in clients if c.locality == "L1"}
+    assert {m["client"] for m in scoped["moves"]} == moved & in_l1 != set(), "a scoped co-ordinator: their clients"
+    for user in ["wilma-w01", "otto-outreach"]:
+        assert client.post("/api/balance", json={}, headers=auth(user)).status_code == 403
+    assert (workspace_root / "workspace.gpkg").read_bytes() == before, "a proposal: nothing written"
+    shown = len(moved) + len(team.json["assigned"]) + len(team.json["unresolved"])
+    assert ("max-manager", "manager", "api balance", "leaving=W01 allow_other_localities=True", shown) \
+        in _audit(workspace_root)
 
 
 def test_openapi_describes_every_route(client: FlaskClient, app: Flask, auth: Auth) -> None:

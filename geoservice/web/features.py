@@ -1,0 +1,116 @@
+"""The features behind the API endpoints and map pages, called with what the viewer may see.
+
+Each function takes a :class:`~geoservice.web.registry.Call` (checked inputs, the user)
+and calls a feature module: coverage (:mod:`geoservice.coverage`), gaps
+(:mod:`geoservice.gaps`), caseloads and their balancing (:mod:`geoservice.caseload`).
+Feature results may hold the whole team's clients; here they are cut down to the
+viewer's clients (:func:`geoservice.privacy.visible_clients`) before they leave.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from geoservice.privacy import in_scope, may_see_worker, visible_clients
+from geoservice.web.registry import Call, PageContent, Table
+from maps.caseload import ClientMark, LocalityArea, MoveFlow, WorkerMark
+
+
+def gaps(call: Call) -> dict[str, Any]:
+    """``GET /api/gaps``: hotspots against the nearest resource of each type (no client data)."""
+    from geoservice.gaps import gaps_report
+
+    a = call.args
+    result = gaps_report(call.store, resource_type=a["resource_type"], max_minutes=a["max_minutes"],
+                         mode=a["mode"], at=a["at"], suggest=a["suggest"],
+                         time_limit=float(call.settings.get("SOLVER_TIME_LIMIT", 20)))
+    return result.as_json()
+
+
+def localities_coverage(call: Call) -> dict[str, Any]:
+    """``GET /api/localities/coverage``: per locality, the clients and hotspot people within
+    reach of a hub. Clients outside coverage are listed for team roles (their scope only);
+    everyone else gets k-anonymous counts."""
+    from geoservice.coverage import locality_coverage
+
+    viewer = call.viewer
+    modes = [call.args["mode"]] if call.args["mode"] else _network_modes(call)
+    team_view = viewer.sees_clients and viewer.role != "worker"
+    result = locality_coverage(call.store, minutes=call.args["minutes"], modes=modes, include_clients=team_view,
+                               k=call.k)
+    if team_view and viewer.localities is not None:
+        visible = {c.id for c in visible_clients(viewer, call.store.records("clients"))}
+        result = dataclasses.replace(
+            result, localities=[lc for lc in result.localities if in_scope(viewer, lc.id)],
+            clients_outside=[c for c in result.clients_outside or [] if c.id in visible])
+    call.records_shown = len(result.clients_outside or [])
+    return result.as_json()
+
+
+def balance(call: Call) -> dict[str, Any]:
+    """``POST /api/balance``: a proposed rebalancing (nothing is written). A scoped
+    co-ordinator or manager sees the moves of their own clients only."""
+    from geoservice.caseload import balance_workspace
+
+    a = call.args
+    result = balance_workspace(call.store, max_moves=a["max_moves"], leaving=a["leaving"] or (),
+                               allow_other_localities=bool(a["allow_other_localities"]),
+                               time_limit=float(call.settings.get("SOLVER_TIME_LIMIT", 20)))
+    if call.viewer.localities is not None:
+        visible = {c.id for c in visible_clients(call.viewer, call.store.records("clients"))}
+        result = dataclasses.replace(result, moves=tuple(m for m in result.moves if m.client in visible),
+                                     assigned=tuple(m for m in result.assigned if m.client in visible),
+                                     unresolved=tuple(m for m in result.unresolved if m.client in visible))
+    call.records_shown = len(result.moves) + len(result.assigned) + len(result.unresolved)
+    return result.as_json()
+
+
+def caseload_page(call: Call) -> PageContent:
+    """``/maps/caseload``: loads per worker and locality; clients coloured by worker for
+    those who may see them (a worker: their own; a scoped role: their localities)."""
+    from geoservice.caseload import workspace_caseload
+    from geoservice.web.overview import ASSET_URL, basemap_graph
+    from maps.caseload import caseload_map
+
+    state = workspace_caseload(call.store)
+    picture = ViewerPicture(state, call)
+    m = caseload_map(picture, show_clients=call.viewer.sees_clients, graph=basemap_graph(call, "drive"),
+                     asset_url=ASSET_URL)
+    call.records_shown = len(picture.map_clients())
+    workers = {w.id for w in picture.map_workers()}
+    rows = [(x.worker, x.name, x.locality or "", str(x.clients), f"{x.need:g}", f"{x.capacity:g}",
+             "" if x.utilisation is None else f"{x.utilisation:.0%}") for x in state.loads if x.worker in workers]
+    table = Table("Caseloads", ("worker", "name", "locality", "clients", "need units", "capacity", "load"), rows)
+    return PageContent(m, "Caseloads by worker", [state.summary()] if call.viewer.role != "worker" else [], [table])
+
+
+class ViewerPicture:
+    """A caseload picture (:class:`maps.caseload.CaseloadPicture`) cut to what a viewer may
+    see: their clients, the workers whose caseload they may see, their localities."""
+
+    def __init__(self, picture: Any, call: Call) -> None:
+        self._picture = picture
+        viewer = call.viewer
+        self._clients = {c.id for c in visible_clients(viewer, call.store.records("clients"))}
+        self._workers = {w.id for w in call.store.records("workers") if may_see_worker(viewer, w)}
+        self._localities = viewer.localities
+        self.map_title: str = picture.map_title
+
+    def map_workers(self) -> Sequence[WorkerMark]:
+        return [w for w in self._picture.map_workers() if w.id in self._workers]
+
+    def map_localities(self) -> Sequence[LocalityArea]:
+        return [a for a in self._picture.map_localities() if self._localities is None or a.id in self._localities]
+
+    def map_clients(self) -> Sequence[ClientMark]:
+        return [c for c in self._picture.map_clients() if c.id in self._clients]
+
+    def map_flows(self) -> Sequence[MoveFlow]:
+        return [f for f in self._picture.map_flows() if f.from_worker in self._workers or f.to_worker in self._workers]
+
+
+def _network_modes(call: Call) -> list[str]:
+    modes = [m for m in call.store.settings().get("network_modes", "").split(",") if m]
+    return modes or ["drive", "walk"]
