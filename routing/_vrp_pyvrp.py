@@ -25,13 +25,15 @@ Modelling (``pyvrp.ProblemData`` is built straight from numpy matrices):
   by that vehicle. A vehicle with breaks always has a route in PyVRP (start,
   break, end when idle), so its fixed cost moves onto the edges leaving its
   start (and its start break) towards stops, and idle routes are dropped.
-  The number of break clients grows as vehicles x stops; above
-  ``BREAK_CLIENTS_MAX`` the run has two phases: first without breaks (the
-  shifts and working caps of vehicles with breaks shortened by their breaks),
-  then with break clients only at the stops each vehicle served in phase one
-  (plus its start). Both keep every returned
-  route feasible: routes are rescheduled and checked with the shared timing
-  rules, and a route that does not fit them is repaired by dropping stops.
+  The number of break clients grows as vehicles x stops and so does the
+  search space: above ``BREAK_CLIENTS_MAX`` the run has two phases. Phase one
+  has no breaks (the shifts and working caps of vehicles with breaks are
+  shortened by their breaks); phase two models breaks as above but with break
+  clients only at the start and the stops each vehicle served in phase one,
+  and starts from phase one's routes with breaks placed by the shared rules.
+  Either way every returned route is rescheduled and checked with the shared
+  timing rules, and a route that does not fit them is repaired by dropping
+  stops (which are then reported), so results are always feasible.
 
 Repeatability: PyVRP stopped by ``MaxRuntime`` returns whatever it had when the
 clock ran out, which differs between runs. Here it stops after an iteration
@@ -43,6 +45,7 @@ iterations without improvement; ``MaxRuntime`` is only a safety net, and
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 import warnings
 from collections.abc import Sequence
@@ -61,15 +64,24 @@ if TYPE_CHECKING:
     from .vrp import Problem
 
 Plans = dict[int, tuple[list[int], list[tuple[int, int]]]]
+RawRoutes = list[tuple[int, list[int]]]  # (vehicle type, client indices in order)
 
 #: iterations a second assumed for one client; the rate falls as 1/sqrt(clients)
 #: (measured in CPU time on this project's machine: 2,500/s at 25 clients, 850 at 100,
 #: 680 at 200, 300 at 1,000 incl. break clients; Solomon runs about twice as fast)
 ITERATIONS_PER_SECOND_SQRT_CLIENTS = 8_000
-#: total break clients above which breaks are modelled in two phases
-BREAK_CLIENTS_MAX = 600
+#: total break clients above which breaks are modelled in two phases (measured: the
+#: one-phase model wins at 2 workers x 12 visits, ties at 3 x 25, loses at 4 x 35 and
+#: is 4-9% worse than two phases at 5 x 50, see benchmarks/solver_compare.py)
+BREAK_CLIENTS_MAX = 100
 #: routes with at most this many stops are re-ordered exactly after the search
 POLISH_MAX_STOPS = 10
+#: share of the time the first of two phases gets (breaks modelled in two phases)
+PHASE1_SHARE = 0.45
+#: break sites of phase two: each stop of the phase-one route and this many nearest stops
+SITE_NEIGHBOURS = 0
+#: seeds run side by side in forked processes (best kept, ties to the lower seed)
+PARALLEL_SEEDS = 1
 _PYVRP_MAX = 1 << 44  # pyvrp.constants.MAX_VALUE
 _INT64_MAX = int(np.iinfo(np.int64).max)
 
@@ -79,6 +91,8 @@ class _Model:
     data: ProblemData
     client_ref: list[tuple[int, int, int]]  # (stop j, -1, -1) or (-1, vehicle v, break b)
     type_vehicles: list[list[int]]
+    stop_clients: dict[int, list[int]]  # stop -> its clients, one per merged window
+    break_client: dict[tuple[int, int, int], int]  # (vehicle, break, site stop or -1) -> client
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,18 +106,19 @@ def solve_heuristic(problem: Problem, stops: Sequence[int], candidates: dict[int
     if n_copies <= BREAK_CLIENTS_MAX:
         model = build(problem, stops, candidates, users)
         best, run = _run(model, time_limit * 0.9, seed)
-        stats.update(run)
+        stats.update(model.stats, **run)
     else:
         stats["phases"] = 2
         first = build(problem, stops, candidates, users, shortened=True)
-        best1, run1 = _run(first, time_limit * 0.45, seed)
-        sites = {v: set(vis) for v, (vis, _) in _decode(problem, first, best1).items()}
+        best1, run1 = _run(first, time_limit * PHASE1_SHARE, seed)
+        plans1 = _decode(first, best1)
+        sites = {v: _near(problem, vis, stops, SITE_NEIGHBOURS) for v, (vis, _) in plans1.items()}
         model = build(problem, stops, candidates, users, sites=sites)
         budget = time_limit * 0.9 - (time.perf_counter() - t0)
-        best, run = _run(model, budget, seed)
+        best, run = _run(model, budget, seed, _warm_start(problem, model, plans1))
         stats.update({f"phase1_{k}": x for k, x in run1.items()})
-        stats.update(run)
-    plans = _decode(problem, model, best)
+        stats.update(model.stats, **run)
+    plans = _decode(model, best)
     for v in list(plans):
         plans[v] = _repair(problem, v, *plans[v])
         if not plans[v][0]:
@@ -138,6 +153,8 @@ def build(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int
     clients: list[Client] = []
     client_ref: list[tuple[int, int, int]] = []
     groups_out: list[ClientGroup] = []
+    stop_clients: dict[int, list[int]] = {}
+    break_client: dict[tuple[int, int, int], int] = {}
     bound = _cost_bound(problem, stops, users)
     prize_unit = bound + 1
     prize_total = sum(problem.stops[j].prize for j in stops if not problem.stops[j].required)
@@ -154,6 +171,7 @@ def build(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int
             gidx = len(groups_out)
             groups_out.append(ClientGroup(required=False))
         for a, b in wins:
+            stop_clients.setdefault(j, []).append(len(clients))
             if gidx is not None:
                 groups_out[gidx].add_client(len(clients))
             clients.append(Client(location=stop_loc[j], delivery=[stop.demand] if has_load else [],
@@ -171,10 +189,11 @@ def build(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int
         for b, brk in enumerate(veh.breaks):
             gidx = len(groups_out)
             groups_out.append(ClientGroup(required=True))
-            here = [(depot_of[veh.start], veh.start)] + [
-                (stop_loc[j], problem.stops[j].location) for j in site_stops
+            here = [(depot_of[veh.start], veh.start, -1)] + [
+                (stop_loc[j], problem.stops[j].location, j) for j in site_stops
                 if _earliest_end(problem, v, j, s0) <= brk.window[1]]
-            for site, node in here:
+            for site, node, site_stop in here:
+                break_client[v, b, site_stop] = len(clients)
                 loc = len(orig)
                 orig.append(node)
                 pairs.append((site, loc))
@@ -224,7 +243,7 @@ def build(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int
     depots = [Depot(location=i) for i in range(len(depot_nodes))]
     durs: list[Any] = [dur] * len(dist_mats)
     data = ProblemData(locations, clients, depots, vtypes, dist_mats, durs, groups_out)
-    return _Model(data, client_ref, type_vehicles,
+    return _Model(data, client_ref, type_vehicles, stop_clients, break_client,
                   {"clients": len(clients), "break_clients": len(all_break_cols), "vehicle_types": len(vtypes),
                    "profiles": len(dist_mats)})
 
@@ -282,39 +301,114 @@ def _cost_bound(problem: Problem, stops: Sequence[int], users: Sequence[int]) ->
     return total
 
 
-def iteration_budget(model: _Model, time_limit: float) -> int:
+def iteration_budget(data: ProblemData, time_limit: float) -> int:
     """Iterations PyVRP gets: proportional to ``time_limit``, falling with the clients' count."""
-    n = max(model.data.num_clients, 10)
+    n = max(data.num_clients, 10)
     return max(200, int(ITERATIONS_PER_SECOND_SQRT_CLIENTS * max(time_limit, 0.0) / n ** 0.5))
 
 
-def _run(model: _Model, time_limit: float, seed: int) -> tuple[pyvrp.Solution, dict[str, Any]]:
-    iters = iteration_budget(model, time_limit)
+def _run(model: _Model, time_limit: float, seed: int,
+         initial: pyvrp.Solution | None = None) -> tuple[RawRoutes, dict[str, Any]]:
+    """Best routes found for the model: with ``PARALLEL_SEEDS`` > 1, also in forked processes."""
+    if PARALLEL_SEEDS <= 1:
+        raw, _, run = _run_one(model.data, time_limit, seed, initial)
+        return raw, run
+    global _FORKED_DATA
+    _FORKED_DATA = (model.data, initial)  # inherited by the forked workers, not pickled
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(PARALLEL_SEEDS - 1) as pool:
+        others = [pool.apply_async(_run_forked, (time_limit, seed + k)) for k in range(1, PARALLEL_SEEDS)]
+        results = [_run_one(model.data, time_limit, seed, initial)]
+        for job in others:
+            try:
+                results.append(job.get(timeout=time_limit + 10))
+            except (multiprocessing.TimeoutError, OSError):  # pragma: no cover - a lost worker
+                continue
+    _FORKED_DATA = None
+    pick = min(range(len(results)), key=lambda k: (results[k][1], k))
+    raw, _, run = results[pick]
+    run["seed_used"] = seed + pick
+    run["hit_time_limit"] = any(r[2]["hit_time_limit"] for r in results)
+    return raw, run
+
+
+_FORKED_DATA: tuple[ProblemData, pyvrp.Solution | None] | None = None
+
+
+def _run_forked(time_limit: float, seed: int) -> tuple[RawRoutes, float, dict[str, Any]]:
+    assert _FORKED_DATA is not None
+    return _run_one(_FORKED_DATA[0], time_limit, seed, _FORKED_DATA[1])
+
+
+def _run_one(data: ProblemData, time_limit: float, seed: int,
+             initial: pyvrp.Solution | None = None) -> tuple[RawRoutes, float, dict[str, Any]]:
+    iters = iteration_budget(data, time_limit)
     stop = MultipleCriteria([MaxIterations(iters), NoImprovement(max(5_000, iters // 2)),
                              MaxRuntime(max(time_limit, 0.05))])
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
-        res = pyvrp.solve(model.data, stop, seed=seed, collect_stats=False, display=False)
+        res = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False, initial_solution=initial)
     elapsed = time.perf_counter() - t
-    run = dict(model.stats, iterations=res.num_iterations, budget=iters, seconds=round(elapsed, 3),
-               hit_time_limit=res.num_iterations < iters and elapsed >= time_limit)
-    return res.best, run
+    raw = [(r.vehicle_type(), [a.idx for a in r.schedule() if a.is_client()]) for r in res.best.routes()]
+    run = {"iterations": res.num_iterations, "budget": iters, "seconds": round(elapsed, 3),
+           "hit_time_limit": res.num_iterations < iters and elapsed >= time_limit}
+    return raw, res.cost(), run
 
 
-def _decode(problem: Problem, model: _Model, best: pyvrp.Solution) -> Plans:
+def _near(problem: Problem, visits: list[int], stops: Sequence[int], k: int) -> set[int]:
+    """The visits and, for each, the ``k`` stops nearest to it (by travel time)."""
+    out = set(visits)
+    if k and visits:
+        locs = np.asarray([problem.stops[j].location for j in stops], dtype=np.int64)
+        for j in visits:
+            row = problem.durations[problem.stops[j].location, locs]
+            out.update(stops[i] for i in np.argsort(row, kind="stable")[: k + 1])
+    return out
+
+
+def _warm_start(problem: Problem, model: _Model, plans: Plans) -> pyvrp.Solution:
+    """A PyVRP solution of ``model`` from routes without breaks: breaks placed by the shared
+    rules (stops dropped if a break cannot fit), idle vehicles with breaks at their start."""
+    type_of = {v: vt for vt, vs in enumerate(model.type_vehicles) for v in vs}
+    routes = []
+    for v in (v for vs in model.type_vehicles for v in vs):
+        visits, _ = _repair(problem, v, plans[v][0], []) if v in plans else ([], [])
+        veh = problem.vehicles[v]
+        if not visits and not veh.breaks:
+            continue
+        if not visits:
+            clients = [model.break_client[v, b, -1] for b in range(len(veh.breaks))]
+        else:
+            placed = best_break_positions(problem, v, visits)
+            assert placed is not None  # _repair made it so
+            tm = placed[1]
+            by_pos: dict[int, list[int]] = {}
+            for pos, b in placed[0]:
+                site = visits[pos - 1] if pos else -1
+                by_pos.setdefault(pos, []).append(model.break_client.get((v, b, site), -1))
+            clients = list(by_pos.get(0, []))
+            for i, j in enumerate(visits):
+                wins = problem.windows_of(j)
+                k = next(k for k, (a, b) in enumerate(wins) if a <= tm.service_starts[i] <= b)
+                clients.append(model.stop_clients[j][k])
+                clients += by_pos.get(i + 1, [])
+            if -1 in clients:  # a break site not modelled: let the search place it
+                clients = [c for c in clients if c >= 0]
+        routes.append(pyvrp.Route(model.data, clients, type_of[v]))
+    return pyvrp.Solution(model.data, routes)
+
+
+def _decode(model: _Model, raw: RawRoutes) -> Plans:
     plans: Plans = {}
     taken = [0] * len(model.type_vehicles)
-    for route in best.routes():
-        vt = route.vehicle_type()
+    for vt, clients in raw:
         v = model.type_vehicles[vt][taken[vt]]
         taken[vt] += 1
         visits: list[int] = []
         breaks_at: list[tuple[int, int]] = []
-        for act in route.schedule():
-            if not act.is_client():
-                continue
-            j, _, b = model.client_ref[act.idx]
+        for c in clients:
+            j, _, b = model.client_ref[c]
             if j >= 0:
                 visits.append(j)
             else:
