@@ -60,14 +60,11 @@ def stepped_decay(catchment_s: float, *, weights: Sequence[float] = LUO_QI_WEIGH
     if catchment_s <= 0:
         raise ValueError(f"catchment must be a positive number of seconds, not {catchment_s}")
     table = np.asarray([*weights, 0.0], dtype=float)
-    zones = len(weights)
+    # zone k holds (k * width, (k + 1) * width]; time 0 is in zone 0, beyond the catchment (or inf) weighs 0
+    bounds = catchment_s * np.arange(1, len(weights) + 1) / len(weights)
 
     def decay(times_s: FloatArray) -> FloatArray:
-        t = np.asarray(times_s, dtype=float)
-        # zone index by ceil(t / width) - 1, so each zone holds its upper bound; t = 0 is zone 0
-        zone = np.ceil(np.where(np.isfinite(t), t, np.inf) * zones / catchment_s) - 1
-        zone = np.clip(np.nan_to_num(zone, posinf=zones), 0, zones).astype(np.int64)
-        return table[zone]
+        return table[np.searchsorted(bounds, np.asarray(times_s, dtype=float), side="left")]
 
     return decay
 
@@ -145,12 +142,15 @@ def e2sfca(demand_times_s: npt.ArrayLike, people: npt.ArrayLike, capacity: npt.A
                          f"({len(population)}, {len(supply)})")
     if (population < 0).any() or (supply < 0).any():
         raise ValueError("people and capacity must be non-negative")
-    demand = population @ decay(times)
+    weights = decay(times)
+    demand = population @ weights
     ratio = np.divide(supply, demand, out=np.zeros_like(supply), where=demand > 0)
-    places = times if place_times_s is None else np.asarray(place_times_s, dtype=float)
-    if places.ndim != 2 or places.shape[1] != len(supply):
-        raise ValueError(f"place_times_s has shape {places.shape}; expected (places, {len(supply)})")
-    return Accessibility(scores=decay(places) @ ratio, supply_ratio=ratio, demand=demand)
+    if place_times_s is not None:
+        places = np.asarray(place_times_s, dtype=float)
+        if places.ndim != 2 or places.shape[1] != len(supply):
+            raise ValueError(f"place_times_s has shape {places.shape}; expected (places, {len(supply)})")
+        weights = decay(places)
+    return Accessibility(scores=weights @ ratio, supply_ratio=ratio, demand=demand)
 
 
 # -- the workspace question ------------------------------------------------------------------

@@ -386,8 +386,16 @@ def suggest_sites(G: nx.MultiDiGraph, hotspots: Sequence[Hotspot], spots: Placed
 
 
 def _street_at(G: nx.MultiDiGraph, node: Hashable) -> str:
-    """A street name at a node (the most common among its edges), or ""."""
-    names: list[str] = []
-    for _, _, name in G.edges(node, data="name"):
-        names += name if isinstance(name, list) else [name] if name else []
-    return max(sorted(set(names)), key=names.count) if names else ""
+    """A street name at a node (the most common among its edges), else one of the nearest
+    named street a hop or two away (footpath nodes are often unnamed), or ""."""
+    frontier, seen = [node], {node}
+    for _ in range(3):
+        names: list[str] = []
+        for n in frontier:
+            for _, _, name in G.edges(n, data="name"):
+                names += name if isinstance(name, list) else [name] if name else []
+        if names:
+            return max(sorted(set(names)), key=names.count)
+        frontier = [m for n in frontier for m in G.successors(n) if m not in seen]
+        seen.update(frontier)
+    return ""

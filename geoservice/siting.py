@@ -31,9 +31,10 @@ import scipy.sparse as sp
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Coverage matrices denser than this are solved without HiGHS presolve, which took
-#: 50-64 s on a dense 2,000 x 500 instance where the solve itself took 1.6 s (NOTES.md).
-DENSE_PRESOLVE_OFF = 0.05
+#: HiGHS presolve is off by default: on 2,000 x 500 instances (coverage densities
+#: 0.008-0.33, benchmarks/gaps.py) it never paid for itself, and on a dense one it took
+#: 50-64 s where the solve itself took 1.6 s (NOTES.md).
+PRESOLVE = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class SitingResult:
 
 
 def maximal_covering(covers: sp.spmatrix | npt.ArrayLike, weights: npt.ArrayLike, k: int, *,
-                     time_limit: float = 30.0, presolve: bool | None = None) -> SitingResult:
+                     time_limit: float = 30.0, presolve: bool = PRESOLVE) -> SitingResult:
     """Choose at most ``k`` candidate sites covering the largest total weight, exactly.
 
     Parameters
@@ -102,8 +103,7 @@ def maximal_covering(covers: sp.spmatrix | npt.ArrayLike, weights: npt.ArrayLike
         Seconds HiGHS may spend; when reached the best solution found is returned with
         ``status="time limit"``.
     presolve
-        HiGHS presolve on or off; by default off for dense coverage (see
-        :data:`DENSE_PRESOLVE_OFF`).
+        HiGHS presolve on or off (default off, see :data:`PRESOLVE`).
 
     Returns
     -------
@@ -194,12 +194,10 @@ def _reduced(matrix: sp.csr_matrix, w: FloatArray
 
 
 def _solve_mip(covers: sp.csr_matrix, w: FloatArray, k: int, *, time_limit: float,
-               presolve: bool | None) -> tuple[list[int] | None, str, float | None]:
+               presolve: bool) -> tuple[list[int] | None, str, float | None]:
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     n_demand, n_sites = covers.shape
-    if presolve is None:
-        presolve = covers.nnz / max(n_demand * n_sites, 1) <= DENSE_PRESOLVE_OFF
     # variables: x_0..x_{C-1} (sites), then y_0..y_{D-1} (demand covered)
     c = np.concatenate([np.zeros(n_sites), -w])
     link = sp.hstack([-covers.astype(float), sp.identity(n_demand, format="csr")], format="csr")  # y - sum x <= 0
