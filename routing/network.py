@@ -113,7 +113,8 @@ def cached_graph_from_osm_file(path: str | os.PathLike[str], *, mode: Mode = "dr
 
     The cache entry is a pickle in `cache_dir` keyed by the file's content
     (SHA-256), `mode`, the speed profile, the OSMnx settings that shape the
-    network, and :data:`BUILD_VERSION`; any change rebuilds it. A corrupt or
+    network, the OSMnx and NetworkX versions, and this package's network code
+    (:data:`BUILD_VERSION` and a hash of its source); any change rebuilds it. A corrupt or
     unreadable entry is rebuilt, never fatal; entries for the same file and
     mode with an outdated key are removed. Only point `cache_dir` at a folder
     you trust: loading a pickle runs code from it.
@@ -423,6 +424,8 @@ def _finish_graph(graph: nx.MultiDiGraph, *, mode: Mode, speeds: SpeedProfile | 
             data["speed_kph"] = 3.6 * data["length"] / data["travel_time"]
         elif isinstance(data["speed_kph"], list):
             data["speed_kph"] = min(data["speed_kph"])
+    # OSMnx graphs carry street_count (physical streets at each node), here counted in the routable graph
+    nx.set_node_attributes(graph, ox.stats.count_streets_per_node(graph), name="street_count")
     report.update({"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
                    "km": round(_road_km(graph, graph.edges(keys=True, data="length")), 3)})
     graph.graph["build_report"] = report
@@ -488,8 +491,11 @@ def _cache_key(path: Path, mode: str, speeds: SpeedProfile | None) -> str:
             digest.update(chunk)
     settings = {name: getattr(ox.settings, name) for name in
                 ("default_access", "useful_tags_way", "useful_tags_node", "bidirectional_network_types")}
+    code = hashlib.sha256()
+    for module in (Path(__file__), Path(__file__).with_name("speeds.py")):
+        code.update(module.read_bytes())
     parts = {
-        "file_sha256": digest.hexdigest(), "mode": mode, "build": BUILD_VERSION,
+        "file_sha256": digest.hexdigest(), "mode": mode, "build": BUILD_VERSION, "code": code.hexdigest(),
         "speeds": speeds.fingerprint() if speeds else ["auto", *(p.fingerprint() for p in PROFILES.values())],
         "osmnx": ox.__version__, "networkx": nx.__version__, "settings": settings,
     }
