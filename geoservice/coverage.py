@@ -16,10 +16,13 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import numpy.typing as npt
+import shapely
 from shapely import STRtree
-from shapely.geometry import Point
+from shapely.geometry import Point, mapping
+from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import UserError
 from geoservice.models import Client, Hotspot, Hub, Locality
@@ -34,6 +37,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 #: Group of places outside every locality.
 NO_LOCALITY = ""
+#: Tolerance (degrees, about 2 m) to which hub reach areas are simplified.
+REACH_SIMPLIFY_DEG = 2e-5
 
 
 def covered_by_hubs(times_s: npt.ArrayLike, limit_s: float) -> tuple[npt.NDArray[np.bool_], IntArray, FloatArray]:
@@ -122,6 +127,25 @@ class ClientOutside:
                 "nearest_hub": self.nearest_hub, "travel_time_s": self.travel_time_s}
 
 
+@dataclass(frozen=True)
+class HubReach:
+    """The area a hub reaches within ``minutes`` by ``mode`` (a network isochrone, EPSG:4326)."""
+
+    hub: str
+    name: str
+    mode: str
+    minutes: float
+    area_km2: float
+    geometry: BaseGeometry
+
+    def as_json(self) -> dict[str, Any]:
+        """A GeoJSON Feature (coordinates rounded to 6 decimals, about 0.1 m)."""
+        geometry = shapely.set_precision(self.geometry, 1e-6)
+        return {"type": "Feature", "geometry": mapping(geometry),
+                "properties": {"hub": self.hub, "name": self.name, "mode": self.mode, "minutes": self.minutes,
+                               "area_km2": round(self.area_km2, 3)}}
+
+
 @dataclass
 class CoverageResult:
     """Locality coverage for ``/api/localities/coverage`` and the coverage map."""
@@ -134,9 +158,11 @@ class CoverageResult:
     clients_outside: list[ClientOutside] | None  #: None when the caller may not see clients
     k: int
     network: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reach: list[HubReach] | None = None  #: hub isochrones, when asked for
 
     def as_json(self) -> dict[str, Any]:
-        """The report as JSON; ``clients_outside`` only appears for callers allowed to see clients."""
+        """The report as JSON; ``clients_outside`` only appears for callers allowed to see clients,
+        ``reach`` (a GeoJSON FeatureCollection of hub isochrones) only when asked for."""
         out: dict[str, Any] = {
             "minutes": self.minutes, "modes": self.modes,
             "hubs": [{"id": h.id, "name": h.name} for h in self.hubs],
@@ -144,6 +170,8 @@ class CoverageResult:
             "k_anonymity": None if self.clients_outside is not None else self.k, "network": self.network}
         if self.clients_outside is not None:
             out["clients_outside"] = [c.as_json() for c in self.clients_outside]
+        if self.reach is not None:
+            out["reach"] = {"type": "FeatureCollection", "features": [r.as_json() for r in self.reach]}
         return out
 
     def table(self) -> str:
@@ -170,7 +198,8 @@ class CoverageResult:
 
 
 def locality_coverage(store: GeoPackageStore, *, minutes: float = 15, modes: Sequence[str] = ("drive", "walk"),
-                      include_clients: bool = False, k: int = DEFAULT_K) -> CoverageResult:
+                      include_clients: bool = False, k: int = DEFAULT_K,
+                      include_areas: bool = False) -> CoverageResult:
     """Per locality, the share of clients and of hotspot people within ``minutes`` of a hub.
 
     Parameters
@@ -186,6 +215,8 @@ def locality_coverage(store: GeoPackageStore, *, minutes: float = 15, modes: Seq
         client-level access; otherwise client counts below ``k`` are suppressed.
     k
         Smallest client count shown to callers without client access.
+    include_areas
+        Add the area each hub reaches per mode (:func:`hub_reach`).
 
     Raises
     ------
@@ -205,9 +236,12 @@ def locality_coverage(store: GeoPackageStore, *, minutes: float = 15, modes: Seq
     people = np.array([h.people for h in hotspots], dtype=float)
     per_mode: dict[str, _ModeRun] = {}
     network = {}
+    reach: list[HubReach] | None = [] if include_areas else None
     for mode in modes:
         G = workspace_graph(store, mode)
         network[mode] = network_provenance(G)
+        if reach is not None:
+            reach += hub_reach(G, hubs, mode=mode, minutes=minutes)
         hub_places = place_on_network(G, [(h.lon, h.lat) for h in hubs])
         covered, nearest, time_s = covered_by_hubs(
             travel_times(G, hub_places, place_on_network(G, [(c.lon, c.lat) for c in clients])), limit_s)
@@ -219,7 +253,36 @@ def locality_coverage(store: GeoPackageStore, *, minutes: float = 15, modes: Seq
                           suppress=not include_clients, k=k)
     outside = _clients_outside(clients, hubs, modes, per_mode) if include_clients else None
     return CoverageResult(minutes=float(minutes), modes=modes, hubs=hubs, localities=rows[:-1], total=rows[-1],
-                          clients_outside=outside, k=k, network=network)
+                          clients_outside=outside, k=k, network=network, reach=reach)
+
+
+def hub_reach(G: nx.MultiDiGraph, hubs: Sequence[Hub], *, mode: str, minutes: float) -> list[HubReach]:
+    """The area each hub reaches within ``minutes`` on ``G`` (:func:`routing.isochrone.isochrones`).
+
+    The hub's own way to the network (:mod:`geoservice.travel_times`) is taken off the
+    time, as coverage does. Areas are simplified to :data:`REACH_SIMPLIFY_DEG` (about 2 m):
+    invisible on a map, about half the vertices.
+
+    Parameters
+    ----------
+    G
+        The network of ``mode`` (EPSG:4326).
+    hubs
+        The hubs.
+    mode
+        The mode's name (reported back).
+    minutes
+        Travel time limit in minutes.
+    """
+    from routing.isochrone import isochrones
+
+    placed = place_on_network(G, [(h.lon, h.lat) for h in hubs])
+    out = []
+    for hub, node, access_s in zip(hubs, placed.nodes, placed.access_s, strict=True):
+        area = isochrones(G, [node], max(minutes - access_s / 60, 0.0))
+        out.append(HubReach(hub.id, hub.name, mode, float(minutes), float(area["area_km2"].iloc[0]),
+                            area.geometry.iloc[0].simplify(REACH_SIMPLIFY_DEG)))
+    return out
 
 
 def locality_of(localities: Sequence[Locality], lon: float, lat: float) -> str:

@@ -17,13 +17,12 @@ import folium
 import networkx as nx
 
 from geoservice.access import access_scores
-from geoservice.coverage import locality_coverage
+from geoservice.coverage import hub_reach, locality_coverage
 from geoservice.gaps import SuggestedSite, gaps_report
 from geoservice.models import Client, Hotspot, Hub, Locality, Resource
 from geoservice.networks import workspace_graph
 from geoservice.privacy import DEFAULT_K, hexagon_counts
 from geoservice.store import GeoPackageStore
-from geoservice.travel_times import place_on_network
 from maps.base import colour
 from maps.basemap import road_basemap
 from maps.coverage import CELL_COLOUR, ReachArea, coverage_map, share_colour
@@ -33,8 +32,6 @@ from maps.overview import MapArea, MapPoint
 #: Size (centre to corner, metres) of the hexagons clients are counted in for viewers
 #: without client access.
 CLIENT_HEX_M = 250.0
-#: Tolerance (degrees, about 2 m) to which reach areas are simplified for drawing.
-REACH_SIMPLIFY_DEG = 2e-5
 
 
 def build_coverage_map(store: GeoPackageStore, *, minutes: float = 15, mode: str = "drive",
@@ -168,17 +165,8 @@ def _resource_point(r: Resource) -> MapPoint:
 
 
 def _reach_areas(G: nx.MultiDiGraph, hubs: Sequence[Hub], mode: str, minutes: float) -> list[ReachArea]:
-    """The area each hub reaches within ``minutes`` (less the hub's own walk to the network)."""
-    from routing.isochrone import isochrones
-
-    placed = place_on_network(G, [(h.lon, h.lat) for h in hubs])
-    areas = []
-    for i, (hub, node, access_s) in enumerate(zip(hubs, placed.nodes, placed.access_s, strict=True)):
-        left = max(minutes - access_s / 60, 0.0)
-        # about 2 m: invisible on the map, half the vertices (smaller pages)
-        geometry = isochrones(G, [node], left).geometry.iloc[0].simplify(REACH_SIMPLIFY_DEG)
-        areas.append(ReachArea(hub.name, mode, minutes, geometry, colour=colour(i)))
-    return areas
+    return [ReachArea(r.name, r.mode, r.minutes, r.geometry, colour=colour(i))
+            for i, r in enumerate(hub_reach(G, hubs, mode=mode, minutes=minutes))]
 
 
 def _bounds(store: GeoPackageStore, hubs: Sequence[Hub]) -> tuple[float, float, float, float]:

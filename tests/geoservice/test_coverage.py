@@ -3,6 +3,7 @@ and client lists only when allowed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import networkx as nx
@@ -107,4 +108,30 @@ def test_bad_options(workspace: GeoPackageStore) -> None:
         locality_coverage(workspace, modes=["teleport"])
     with pytest.raises(UserError, match="minutes"):
         locality_coverage(workspace, minutes=0)
-    workspace.write({"hubs": []}, replace=True) if not any(w.base for w in workspace.records("workers")) else None
+    workers = [dataclasses.replace(w, base=None) for w in workspace.records("workers")]
+    workspace.write({"workers": workers, "hubs": []}, replace=True)
+    with pytest.raises(UserError, match="no hubs"):
+        locality_coverage(workspace)
+
+
+def test_hub_reach_areas_hold_the_clients_reached_well_within_the_time(demo_workspace) -> None:  # type: ignore[no-untyped-def]
+    from shapely.geometry import Point
+    from shapely.ops import unary_union
+
+    store = GeoPackageStore(demo_workspace)
+    result = locality_coverage(store, minutes=10, modes=["walk"], include_areas=True, include_clients=True)
+    assert result.reach is not None and [r.hub for r in result.reach] == ["H1", "H2", "H3"]
+    assert all(0.1 < r.area_km2 < 3 and r.mode == "walk" for r in result.reach)
+    features = result.as_json()["reach"]["features"]
+    assert features[0]["type"] == "Feature" and features[0]["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+    area = unary_union([r.geometry for r in result.reach])
+    G = workspace_graph(store, "walk")
+    clients = store.records("clients")
+    placed = place_on_network(G, [(c.lon, c.lat) for c in clients])
+    hubs = place_on_network(G, [(h.lon, h.lat) for h in store.records("hubs")])
+    from geoservice.travel_times import travel_times
+
+    best = travel_times(G, hubs, placed).min(axis=0)
+    well_inside = [c for c, t, snap in zip(clients, best, placed.snap_m, strict=True) if t <= 8 * 60 and snap <= 40]
+    assert len(well_inside) > 50
+    assert all(area.covers(Point(c.lon, c.lat)) for c in well_inside)
