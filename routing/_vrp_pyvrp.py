@@ -76,10 +76,15 @@ ITERATIONS_PER_SECOND_SQRT_CLIENTS = 8_000
 BREAK_CLIENTS_MAX = 100
 #: routes with at most this many stops are re-ordered exactly after the search
 POLISH_MAX_STOPS = 10
-#: share of the time the first of two phases gets (breaks modelled in two phases)
+#: share of the time limit the search gets (the rest: model building, decoding, polish)
+SEARCH_SHARE = 0.85
+#: share of the search time the first of two phases gets (breaks modelled in two phases)
 PHASE1_SHARE = 0.45
 #: break sites of phase two: each stop of the phase-one route and this many nearest stops
 SITE_NEIGHBOURS = 0
+#: DP labels a second of time limit the exact re-ordering of routes may use (about a
+#: tenth of the time at 50,000-150,000 labels a second)
+POLISH_LABELS_PER_SECOND = 10_000
 #: seeds run side by side in forked processes (best kept, ties to the lower seed)
 PARALLEL_SEEDS = 1
 _PYVRP_MAX = 1 << 44  # pyvrp.constants.MAX_VALUE
@@ -97,25 +102,31 @@ class _Model:
 
 
 def solve_heuristic(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int]], *,
-                    time_limit: float, seed: int) -> tuple[Plans, dict[str, Any]]:
-    """Routes for the candidate stops: vehicle -> (visit order, break placement)."""
-    t0 = time.perf_counter()
+                    time_limit: float, seed: int, deadline: float | None = None) -> tuple[Plans, dict[str, Any]]:
+    """Routes for the candidate stops: vehicle -> (visit order, break placement).
+
+    Iteration budgets follow from ``time_limit`` alone (so results repeat);
+    ``deadline`` (a ``time.perf_counter()`` value, default now + ``time_limit``)
+    only bounds the wall-clock safety net.
+    """
+    end = time.perf_counter() + time_limit if deadline is None else deadline
     users = sorted({v for j in stops for v in candidates[j]})
     n_copies = sum(len(problem.vehicles[v].breaks) * (1 + len(stops)) for v in users)
     stats: dict[str, Any] = {"phases": 1}
+    search = SEARCH_SHARE * time_limit
     if n_copies <= BREAK_CLIENTS_MAX:
         model = build(problem, stops, candidates, users)
-        best, run = _run(model, time_limit * 0.9, seed)
+        best, run = _run(model, search, seed, end - (1 - SEARCH_SHARE) * time_limit)
         stats.update(model.stats, **run)
     else:
         stats["phases"] = 2
         first = build(problem, stops, candidates, users, shortened=True)
-        best1, run1 = _run(first, time_limit * PHASE1_SHARE, seed)
+        best1, run1 = _run(first, PHASE1_SHARE * search, seed, end - (1 - PHASE1_SHARE * SEARCH_SHARE) * time_limit)
         plans1 = _decode(first, best1)
         sites = {v: _near(problem, vis, stops, SITE_NEIGHBOURS) for v, (vis, _) in plans1.items()}
         model = build(problem, stops, candidates, users, sites=sites)
-        budget = time_limit * 0.9 - (time.perf_counter() - t0)
-        best, run = _run(model, budget, seed, _warm_start(problem, model, plans1))
+        best, run = _run(model, (1 - PHASE1_SHARE) * search, seed, end - (1 - SEARCH_SHARE) * time_limit,
+                         _warm_start(problem, model, plans1))
         stats.update({f"phase1_{k}": x for k, x in run1.items()})
         stats.update(model.stats, **run)
     plans = _decode(model, best)
@@ -123,7 +134,7 @@ def solve_heuristic(problem: Problem, stops: Sequence[int], candidates: dict[int
         plans[v] = _repair(problem, v, *plans[v])
         if not plans[v][0]:
             del plans[v]
-    stats["polished"] = _polish(problem, plans)
+    stats["polished"] = _polish(problem, plans, max_labels=int(POLISH_LABELS_PER_SECOND * time_limit))
     return plans, stats
 
 
@@ -307,21 +318,23 @@ def iteration_budget(data: ProblemData, time_limit: float) -> int:
     return max(200, int(ITERATIONS_PER_SECOND_SQRT_CLIENTS * max(time_limit, 0.0) / n ** 0.5))
 
 
-def _run(model: _Model, time_limit: float, seed: int,
+def _run(model: _Model, seconds: float, seed: int, deadline: float,
          initial: pyvrp.Solution | None = None) -> tuple[RawRoutes, dict[str, Any]]:
-    """Best routes found for the model: with ``PARALLEL_SEEDS`` > 1, also in forked processes."""
+    """Best routes found for the model with an iteration budget sized for ``seconds``,
+    stopping anyway at ``deadline``; with ``PARALLEL_SEEDS`` > 1, also in forked processes."""
+    iters = iteration_budget(model.data, seconds)
     if PARALLEL_SEEDS <= 1:
-        raw, _, run = _run_one(model.data, time_limit, seed, initial)
+        raw, _, run = _run_one(model.data, iters, seed, deadline, initial)
         return raw, run
     global _FORKED_DATA
     _FORKED_DATA = (model.data, initial)  # inherited by the forked workers, not pickled
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(PARALLEL_SEEDS - 1) as pool:
-        others = [pool.apply_async(_run_forked, (time_limit, seed + k)) for k in range(1, PARALLEL_SEEDS)]
-        results = [_run_one(model.data, time_limit, seed, initial)]
+        others = [pool.apply_async(_run_forked, (iters, seed + k, deadline)) for k in range(1, PARALLEL_SEEDS)]
+        results = [_run_one(model.data, iters, seed, deadline, initial)]
         for job in others:
             try:
-                results.append(job.get(timeout=time_limit + 10))
+                results.append(job.get(timeout=max(deadline - time.perf_counter(), 0) + 10))
             except (multiprocessing.TimeoutError, OSError):  # pragma: no cover - a lost worker
                 continue
     _FORKED_DATA = None
@@ -335,16 +348,15 @@ def _run(model: _Model, time_limit: float, seed: int,
 _FORKED_DATA: tuple[ProblemData, pyvrp.Solution | None] | None = None
 
 
-def _run_forked(time_limit: float, seed: int) -> tuple[RawRoutes, float, dict[str, Any]]:
+def _run_forked(iters: int, seed: int, deadline: float) -> tuple[RawRoutes, float, dict[str, Any]]:
     assert _FORKED_DATA is not None
-    return _run_one(_FORKED_DATA[0], time_limit, seed, _FORKED_DATA[1])
+    return _run_one(_FORKED_DATA[0], iters, seed, deadline, _FORKED_DATA[1])
 
 
-def _run_one(data: ProblemData, time_limit: float, seed: int,
+def _run_one(data: ProblemData, iters: int, seed: int, deadline: float,
              initial: pyvrp.Solution | None = None) -> tuple[RawRoutes, float, dict[str, Any]]:
-    iters = iteration_budget(data, time_limit)
-    stop = MultipleCriteria([MaxIterations(iters), NoImprovement(max(5_000, iters // 2)),
-                             MaxRuntime(max(time_limit, 0.05))])
+    cap = max(deadline - time.perf_counter(), 0.05)
+    stop = MultipleCriteria([MaxIterations(iters), NoImprovement(max(5_000, iters // 2)), MaxRuntime(cap)])
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
@@ -352,7 +364,7 @@ def _run_one(data: ProblemData, time_limit: float, seed: int,
     elapsed = time.perf_counter() - t
     raw = [(r.vehicle_type(), [a.idx for a in r.schedule() if a.is_client()]) for r in res.best.routes()]
     run = {"iterations": res.num_iterations, "budget": iters, "seconds": round(elapsed, 3),
-           "hit_time_limit": res.num_iterations < iters and elapsed >= time_limit}
+           "hit_time_limit": res.num_iterations < iters and elapsed >= cap}
     return raw, res.cost(), run
 
 
@@ -441,15 +453,16 @@ def _repair(problem: Problem, v: int, visits: list[int],
     return [], []
 
 
-def _polish(problem: Problem, plans: Plans) -> int:
-    """Re-order short routes exactly; returns how many got better."""
+def _polish(problem: Problem, plans: Plans, *, max_labels: int) -> int:
+    """Re-order short routes exactly (``max_labels`` shared out between them, so the
+    effort is bounded and repeatable); returns how many got better."""
     from .vrp import make_route
 
+    short = [v for v, (visits, _) in plans.items() if len(visits) <= POLISH_MAX_STOPS]
     better = 0
-    for v, (visits, breaks_at) in plans.items():
-        if len(visits) > POLISH_MAX_STOPS:
-            continue
-        day = plan_day(problem, v, visits, max_labels=200_000)
+    for v in short:
+        visits, breaks_at = plans[v]
+        day = plan_day(problem, v, visits, max_labels=max_labels // len(short))
         if day is None or len(day.visits) != len(visits):
             continue
         if day.key[2] < make_route(problem, v, visits, breaks_at).cost:

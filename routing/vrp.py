@@ -425,8 +425,8 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0) -> Solution:
     if candidates and solver == "none":
         from ._vrp_pyvrp import solve_heuristic
 
-        budget = time_limit - (time.perf_counter() - t0)
-        plans, more = solve_heuristic(problem, sorted(candidates), candidates, time_limit=budget, seed=seed)
+        plans, more = solve_heuristic(problem, sorted(candidates), candidates, time_limit=time_limit, seed=seed,
+                                      deadline=t0 + time_limit)
         stats.update(more)
         solver, optimal = "pyvrp", False
     served = {j for visits, _ in plans.values() for j in visits}

@@ -182,6 +182,16 @@ def test_unservable_stops_reported_with_reasons() -> None:
     assert why["long"].startswith("shift:") and "12:00" in why["long"]
 
 
+def test_visit_longer_than_the_working_time_cap_is_explained() -> None:
+    D = line_matrix([0, 1])
+    problem = Problem(D, [Stop("long", 1, service=5 * H)],
+                      [Vehicle("w", 0, 0, shift=(8 * H, 18 * H), max_work=4 * H, max_overtime=1800)])
+    sol = solve(problem, time_limit=2)
+    assert_feasible(problem, sol)
+    assert sol.unassigned["long"] == "shift: needs 5h20 of work (travel and service), more than the 4h30 " \
+                                     "allowed for vehicle w"
+
+
 def test_stops_that_only_fit_alone_get_no_room() -> None:
     D = line_matrix([0, 1, -1])
     # both need service to start at 09:00-09:05, on opposite sides of the depot
@@ -494,6 +504,36 @@ def test_fixed_cost_avoids_the_relief_worker(quick: None) -> None:
     sol = solve(short, time_limit=20)
     assert_feasible(short, sol)
     assert "relief" in [r.vehicle_id for r in sol.routes] and not sol.unassigned
+
+
+def test_heuristic_with_several_windows_and_optional_stops(quick: None) -> None:
+    rng = random.Random(5)
+    D, M = city(22, rng)
+    stops = [Stop(f"s{j}", j + 2, service=1800,
+                  windows=((9 * H, 10 * H), (14 * H, 15 * H)) if j % 3 == 0 else (),
+                  required=j % 4 != 1, prize=2 if j % 4 == 1 else 0) for j in range(20)]
+    fleet = [Vehicle(f"w{k}", k, k, shift=(8 * H, 16 * H), max_work=7 * H) for k in range(2)]
+    problem = Problem(D, stops, fleet, distances=M)
+    sol = solve(problem, time_limit=20)
+    assert_feasible(problem, sol)
+    required = {s.id for s in problem.stops if s.required}
+    assert required.isdisjoint(sol.unassigned)  # room for all required, some optional may go
+    for r in sol.routes:
+        for sid, start in zip(r.stop_ids, r.service_starts, strict=True):
+            if int(sid[1:]) % 3 == 0:
+                assert 9 * H <= start <= 10 * H or 14 * H <= start <= 15 * H
+
+
+def test_too_much_work_for_the_roster_is_explained(quick: None) -> None:
+    D = line_matrix([0, 1, 2, 3, 4])
+    stops = [Stop(f"s{j}", 1 + j % 4, service=2 * H) for j in range(8)]  # 16 h of visits
+    fleet = [Vehicle(f"w{k}", 0, 0, shift=(8 * H, 17 * H), max_work=6 * H) for k in range(2)]
+    problem = Problem(D, stops, fleet)
+    sol = solve(problem, time_limit=20)
+    assert_feasible(problem, sol)
+    assert len(sol.unassigned) == 4  # two visits per worker fit in 6 h
+    assert all(why.startswith("no room:") for why in sol.unassigned.values())
+    assert all(r.working_time <= 6 * H for r in sol.routes)
 
 
 def test_same_seed_same_solution(quick: None) -> None:
