@@ -20,33 +20,43 @@ from maps.caseload import ClientMark, LocalityArea, MoveFlow, WorkerMark
 
 def gaps(call: Call) -> dict[str, Any]:
     """``GET /api/gaps``: hotspots against the nearest resource of each type (no client data)."""
+    return dict(gaps_result(call).as_json())
+
+
+def gaps_result(call: Call) -> Any:
+    """The gaps report (:func:`geoservice.gaps.gaps_report`) for the call's inputs."""
     from geoservice.gaps import gaps_report
 
     a = call.args
-    result = gaps_report(call.store, resource_type=a["resource_type"], max_minutes=a["max_minutes"],
-                         mode=a["mode"], at=a["at"], suggest=a["suggest"],
-                         time_limit=float(call.settings.get("SOLVER_TIME_LIMIT", 20)))
-    return result.as_json()
+    return gaps_report(call.store, resource_type=a.get("resource_type"), max_minutes=a.get("max_minutes") or 15,
+                       mode=a.get("mode") or "walk", at=a.get("at"), suggest=a.get("suggest") or 0,
+                       time_limit=float(call.settings.get("SOLVER_TIME_LIMIT", 20)))
 
 
-def localities_coverage(call: Call) -> dict[str, Any]:
-    """``GET /api/localities/coverage``: per locality, the clients and hotspot people within
-    reach of a hub. Clients outside coverage are listed for team roles (their scope only);
-    everyone else gets k-anonymous counts."""
+def coverage_result(call: Call) -> Any:
+    """The locality coverage (:func:`geoservice.coverage.locality_coverage`) as ``call``'s
+    viewer may see it: clients outside coverage listed for team roles (their scope only),
+    k-anonymous counts for everyone else."""
     from geoservice.coverage import locality_coverage
 
     viewer = call.viewer
-    modes = [call.args["mode"]] if call.args["mode"] else _network_modes(call)
+    modes = [call.args["mode"]] if call.args.get("mode") else _network_modes(call)
     team_view = viewer.sees_clients and viewer.role != "worker"
-    result = locality_coverage(call.store, minutes=call.args["minutes"], modes=modes, include_clients=team_view,
-                               k=call.k)
+    result = locality_coverage(call.store, minutes=call.args.get("minutes") or 15, modes=modes,
+                               include_clients=team_view, k=call.k)
     if team_view and viewer.localities is not None:
         visible = {c.id for c in visible_clients(viewer, call.store.records("clients"))}
         result = dataclasses.replace(
             result, localities=[lc for lc in result.localities if in_scope(viewer, lc.id)],
             clients_outside=[c for c in result.clients_outside or [] if c.id in visible])
     call.records_shown = len(result.clients_outside or [])
-    return result.as_json()
+    return result
+
+
+def localities_coverage(call: Call) -> dict[str, Any]:
+    """``GET /api/localities/coverage``: per locality, the clients and hotspot people within
+    reach of a hub (see :func:`coverage_result`)."""
+    return dict(coverage_result(call).as_json())
 
 
 def balance(call: Call) -> dict[str, Any]:

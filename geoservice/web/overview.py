@@ -31,16 +31,19 @@ _graphs_lock = threading.Lock()
 
 def coverage_page(call: Call) -> PageContent:
     """Localities with their client counts, hubs and resources; clients as points for
-    roles that may see them, as k-anonymous hexagon counts for the others."""
+    roles that may see them, as k-anonymous hexagon counts for the others; under the map,
+    each locality's share of clients and hotspot people within reach of a hub."""
+    from geoservice.web.features import coverage_result
+
     store, viewer = call.store, call.viewer
     localities = store.records("localities")
     clients = store.records("clients")
     layers = [_locality_layer(localities, _client_counts(call, clients, [lc.id for lc in localities])),
               _hub_layer(store.records("hubs")), *_resource_layers(store.records("resources"))]
     notes = []
+    shown: list[Client] = []
     if viewer.sees_clients:
         shown = visible_clients(viewer, clients)
-        call.records_shown = len(shown)
         layers.append(Layer("Clients", _CLIENT, points=[_client_point(c) for c in shown], radius=4,
                             legend=f"Clients ({len(shown)})"))
     else:
@@ -48,7 +51,34 @@ def coverage_page(call: Call) -> PageContent:
         cells = hexagon_counts([(c.lon, c.lat) for c in clients], size_m=size, k=call.k)
         layers.append(_hexagon_layer(cells, size))
         notes.append(f"Clients are shown as counts per area; areas with fewer than {call.k} clients are hidden.")
-    return PageContent(_map(call, layers, "Coverage"), "Localities, hubs and resources", notes)
+    coverage = coverage_result(call)
+    call.records_shown += len(shown)
+    return PageContent(_map(call, layers, "Coverage"), "Localities, hubs and resources", notes,
+                       _coverage_tables(coverage))
+
+
+def _coverage_tables(coverage: Any) -> list[Table]:
+    within = f"{coverage.minutes:g} min"
+    columns = ("locality", "clients", *(f"clients within {within} ({m})" for m in coverage.modes),
+               "people at hotspots", *(f"people within {within} ({m})" for m in coverage.modes))
+    rows = []
+    for lc in [*coverage.localities, coverage.total]:
+        rows.append((lc.name, "hidden (small number)" if lc.clients is None else str(lc.clients),
+                     *(_share(lc.modes[m].clients_covered, lc.modes[m].client_share) for m in coverage.modes),
+                     str(lc.hotspot_people),
+                     *(_share(lc.modes[m].hotspot_people_covered, lc.modes[m].hotspot_people_share)
+                       for m in coverage.modes)))
+    tables = [Table(f"Within {within} of a hub", columns, rows)]
+    if coverage.clients_outside is not None:
+        tables.append(Table("Clients outside coverage", ("client", "name", "locality", "not reached by"),
+                            [(c.id, c.name, c.locality or "", ", ".join(c.outside)) for c in coverage.clients_outside]))
+    return tables
+
+
+def _share(count: int | None, share: float | None) -> str:
+    if count is None:
+        return "hidden"
+    return f"{count} ({share:.0%})" if share is not None else str(count)
 
 
 def caseload_page(call: Call) -> PageContent:
@@ -79,17 +109,32 @@ def caseload_page(call: Call) -> PageContent:
 
 
 def gaps_page(call: Call) -> PageContent:
-    """Hotspots (rough-sleeping sites) against resources and hubs; no client data."""
+    """Hotspots (rough-sleeping sites) in a gap or within reach of each resource type, with
+    resources and hubs, and the nearest resource of each type per hotspot; no client data."""
+    from geoservice.web.features import gaps_result
+
     store = call.store
+    result = gaps_result(call)
+    in_gap = {row.id for row in result.hotspots if row.gap}
     hotspots = sorted(store.records("hotspots"), key=lambda h: (-h.people, h.id))
-    points = [MapPoint(h.lon, h.lat, h.name or h.id, (h.name or h.id, f"about {h.people} people",
-                                                       f"last seen {h.last_seen or 'unknown'}"))
-              for h in hotspots]
-    layers = [Layer("Hotspots", _HOTSPOT, points=points, radius=7, legend=f"Hotspots ({len(points)})"),
+    def points(gap: bool) -> list[MapPoint]:
+        return [MapPoint(h.lon, h.lat, h.name or h.id, (h.name or h.id, f"about {h.people} people",
+                                                         f"last seen {h.last_seen or 'unknown'}"))
+                for h in hotspots if (h.id in in_gap) == gap]
+    types = ", ".join(result.resource_types)
+    within = f"{result.max_minutes:g} min ({result.mode})"
+    layers = [Layer("Hotspots in a gap", _HOTSPOT, points=points(True), radius=8,
+                    legend=f"Hotspots with no {types} within {within}"),
+              Layer("Hotspots within reach", "#1a9641", points=points(False), radius=7,
+                    legend="Hotspots within reach of every type"),
               _hub_layer(store.records("hubs")), *_resource_layers(store.records("resources"))]
-    rows = [(h.id, h.name, str(h.people), str(h.last_seen or "")) for h in hotspots]
-    table = Table("Hotspots", ("id", "name", "people", "last seen"), rows)
-    return PageContent(_map(call, layers, "Hotspots and resources"), "Hotspots and resources", tables=[table])
+    rows = [(row.id, row.name, str(row.people), row.resource_type, row.nearest_name or "none reachable",
+             "" if row.travel_time_s is None else f"{row.travel_time_s / 60:.0f} min", "gap" if row.gap else "")
+            for row in result.hotspots]
+    table = Table(f"Nearest resource within {within}", ("hotspot", "name", "people", "type", "nearest", "travel",
+                                                         "gap"), rows)
+    heading = f"Resource gaps: {within}"
+    return PageContent(_map(call, layers, heading), heading, tables=[table])
 
 
 def route_page(call: Call) -> PageContent:

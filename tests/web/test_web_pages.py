@@ -136,3 +136,29 @@ def test_scoped_coordinator_sees_their_localities(client: FlaskClient, auth: Aut
     shown = {c.id for c in clients if f"{c.id} {c.name} (need" in page}
     assert shown == {c.id for c in clients if c.locality == "L1"}
     assert "Magnus Ivanova" in page and "Sami Rantanen" not in page, "W01 works in L1, W02 in L2"
+
+
+def test_coverage_table_by_role(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    clients = GeoPackageStore(workspace_root).records("clients")
+    admin = decoded(_page(client, "/maps/coverage?minutes=10&mode=walk", auth("ada-admin")))
+    assert "<h2>Within 10 min of a hub</h2>" in admin and "<th>clients within 10 min (walk)</th>" in admin
+    assert "<h2>Clients outside coverage</h2>" in admin
+    outreach = decoded(_page(client, "/maps/coverage?minutes=10&mode=walk", auth("otto-outreach")))
+    assert "<h2>Within 10 min of a hub</h2>" in outreach and "Clients outside coverage" not in outreach
+    assert not [c.name for c in clients if c.name in outreach]
+    assert re.search(r"<td>All localities</td><td>150</td>|<td>[^<]*</td><td>150</td>", outreach), "the total"
+    _page(client, "/maps/coverage?minutes=0", auth("ada-admin"), status=422)
+
+
+def test_gaps_page_marks_hotspots_in_gaps(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    hotspots = GeoPackageStore(workspace_root).records("hotspots")
+    query = "resource_type=clinic&max_minutes=6&mode=walk"
+    page = decoded(_page(client, f"/maps/gaps?{query}", auth("otto-outreach")))
+    assert "Resource gaps: 6 min (walk)" in page and "Hotspots with no clinic within 6 min (walk)" in page
+    rows = re.findall(r"<tr><td>(HS\d+)</td><td>[^<]*</td><td>\d+</td><td>clinic</td><td>[^<]*</td>"
+                      r"<td>\d+ min</td><td>(gap)?</td>", page)
+    assert sorted(r[0] for r in rows) == sorted(h.id for h in hotspots), "a row per hotspot"
+    api = client.get(f"/api/gaps?{query}", headers=auth("otto-outreach")).json
+    assert api is not None
+    in_gap = {r["id"] for r in api["hotspots"] if r["travel_time_s"] > 360}
+    assert {r[0] for r in rows if r[1]} == in_gap and 0 < len(in_gap) < len(hotspots), "6 min splits the hotspots"
