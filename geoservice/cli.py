@@ -133,6 +133,36 @@ def _network_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from geoservice.daysheet import day_sheet_html
+    from geoservice.plans import plan_worker_day
+    from geoservice.reports import itinerary_csv, itinerary_gpx, itinerary_ics, itinerary_table
+    from geoservice.workflow import ensure_workspace, write_route_map
+
+    store = ensure_workspace(args.workspace)
+    day = plan_worker_day(store, args.worker, args.date or dt.date.today())
+    settings = store.settings()
+    rate, currency = float(settings.get("mileage_rate_per_km", 0) or 0), settings.get("currency", "")
+    renderers: dict[str, Callable[[], str]] = {
+        "table": lambda: itinerary_table(day),
+        "json": lambda: json.dumps(day.as_json(), ensure_ascii=False, indent=1),
+        "csv": lambda: itinerary_csv(day),
+        "ics": lambda: itinerary_ics(day),
+        "gpx": lambda: itinerary_gpx(day),
+        "html": lambda: day_sheet_html(day, rate_per_km=rate, currency=currency),
+    }
+    text = renderers[args.format]()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        _progress(f"wrote {args.format} itinerary to {args.out}")
+    else:
+        print(text)
+    if args.map:
+        _progress(f"wrote route map to {write_route_map(store, day, args.map)}")
+    return 0
+
+
 # -- output helpers ------------------------------------------------------------------------
 
 
@@ -227,6 +257,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=KINDS, metavar="KIND", help=f"one of: {', '.join(KINDS)}")
     p.add_argument("--include-notes", action="store_true", help="include clients' sensitive notes")
     p.set_defaults(handler=_list)
+
+    p = verbs.add_parser("plan", parents=[common], help="plan one worker's day: visit order, ETAs, itinerary",
+                         description="Plan a worker's visits due on a date on real roads: the best order within "
+                         "appointment windows, shift and lunch; ETAs, travel, the itinerary in several formats.")
+    p.add_argument("--worker", required=True, metavar="ID", help="worker id (see `outreach list workers`)")
+    p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
+    p.add_argument("--format", choices=("table", "json", "csv", "ics", "gpx", "html"), default="table",
+                   help="table, json, csv, ics (calendar), gpx (phone navigation) or html (printable day sheet)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the itinerary to FILE instead of stdout")
+    p.add_argument("--map", type=Path, metavar="FILE", help="also write the route map (HTML, works offline)")
+    p.set_defaults(handler=_plan)
 
     p = verbs.add_parser("network", help="road networks")
     network_verbs = p.add_subparsers(title="network verbs", metavar="VERB", parser_class=_Parser)

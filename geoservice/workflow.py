@@ -16,7 +16,8 @@ from geoservice.demo import make_demo
 from geoservice.errors import WorkspaceError
 from geoservice.io.importer import import_files
 from geoservice.io.writers import write_records
-from geoservice.networks import NetworkSummary, build_network
+from geoservice.networks import NetworkSummary, build_network, workspace_graph
+from geoservice.plans import WorkerDay
 from geoservice.store import GeoPackageStore
 
 #: The embedded demo: central Helsinki, shipped inside the package (see data/README.md).
@@ -62,7 +63,9 @@ def build_demo_workspace(store: GeoPackageStore, *, osm: str | Path | None = Non
     data_dir = store.root / "demo-data"
     files = {kind: write_records(kind, records, data_dir) for kind, records in data.by_kind().items()}
     import_files(store, files, replace=True)
-    store.set_settings(demo="yes", timezone=timezone, demo_start=start.isoformat())
+    # Demo settings: the Finnish tax-free car allowance per km, as an example rate.
+    store.set_settings(demo="yes", timezone=timezone, demo_start=start.isoformat(), mileage_rate_per_km="0.59",
+                       currency="EUR")
     return DemoSummary(counts={k: len(v) for k, v in data.by_kind().items()},
                        per_locality=per_locality_counts(store), networks=networks, data_dir=data_dir)
 
@@ -76,6 +79,21 @@ def per_locality_counts(store: GeoPackageStore) -> dict[str, dict[str, int]]:
             name = names.get(lid, "(no locality)") if lid else "(no locality)"
             out.setdefault(name, {"clients": 0, "workers": 0})[kind] = n
     return out
+
+
+def write_route_map(store: GeoPackageStore, day: WorkerDay, path: str | Path) -> Path:
+    """Write a worker's route map as an HTML file that works offline (assets beside it)."""
+    from maps.base import copy_assets, render_html
+    from maps.route import route_map
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    copy_assets(path.parent)
+    unplanned = {vid: (c.lon, c.lat) for vid, c in day.clients.items() if vid in day.plan.unassigned}
+    m = route_map(day.plan, G=workspace_graph(store, day.worker.mode),
+                  title=f"{day.worker.name}, {day.date:%a %d %b %Y}", start_name=day.start_name, unplanned=unplanned)
+    path.write_text(render_html(m), encoding="utf-8")
+    return path
 
 
 def ensure_workspace(root: str | Path) -> GeoPackageStore:

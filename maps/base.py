@@ -83,7 +83,7 @@ def offline_map(bounds: tuple[float, float, float, float], *, asset_url: str = "
     Attribution(OSM_ATTRIBUTION).add_to(m)
     page = cast(Figure, m.get_root())
     page.header.add_child(Element('<meta name="referrer" content="no-referrer">'
-                                  "<style>.leaflet-container{background:#f5f4ef}</style>"))
+                                  "<style>.folium-map.leaflet-container{background:#f5f4ef}</style>"))
     if title:
         page.title = title
     return m

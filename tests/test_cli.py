@@ -73,3 +73,19 @@ def test_console_entry_point_without_traceback(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "geoservice.cli", "list", "dogs"], capture_output=True, text=True,
                        timeout=120)
     assert p.returncode == 2 and "invalid choice" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_plan_formats(capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path) -> None:
+    args = ("plan", "--worker", "W03", "--date", "2026-11-24", "--workspace", str(ws))
+    code, out, _ = run(capsys, *args, "--format", "json")
+    plan = json.loads(out)
+    assert code == 0 and len(plan["visits"]) >= 3 and plan["travel_time_s"] > 0
+    code, out, _ = run(capsys, *args, "--format", "ics")
+    assert code == 0 and out.startswith("BEGIN:VCALENDAR")
+    code, out, _ = run(capsys, *args, "--format", "gpx")
+    assert code == 0 and "<gpx" in out
+    code, out, err = run(capsys, *args, "--format", "html", "--out", str(tmp_path / "s.html"), "--map",
+                         str(tmp_path / "m.html"))
+    assert code == 0 and out == "" and (tmp_path / "s.html").exists() and (tmp_path / "assets" / "leaflet.js").exists()
+    code, _, err = run(capsys, "plan", "--worker", "nobody", "--date", "2026-11-24", "--workspace", str(ws))
+    assert code == 2 and "nobody" in err and len(err.strip().splitlines()) == 1

@@ -1,0 +1,160 @@
+"""A worker's day from the workspace: which visits are due, as routing requests, planned.
+
+Turns workspace records (:mod:`geoservice.models`) into the routing layer's requests
+(:class:`routing.dayplan.VisitRequest`) and back. Times are local to the workspace's
+timezone (setting ``timezone``, an IANA name).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from geoservice.errors import NotFoundError, UserError
+from geoservice.models import Client, Hub, Visit, Worker
+from geoservice.networks import workspace_graph
+from geoservice.store import GeoPackageStore
+from routing.dayplan import DayPlan, LunchBreak, VisitRequest, plan_day
+
+#: Seconds the solver may spend on one worker's day.
+DAY_TIME_LIMIT_S = 5.0
+#: Priority 1 visits must happen; 2 and 3 are planned if they fit, 2 before 3.
+_PRIZES = {1: 0, 2: 2, 3: 1}
+
+
+@dataclass
+class WorkerDay:
+    """A planned day with the records it was planned from (for outputs and maps)."""
+
+    worker: Worker
+    date: dt.date
+    plan: DayPlan
+    clients: dict[str, Client]  #: client of each visit id in the day (planned or not)
+    start_name: str  #: where the day starts: the hub's name, or "home"
+    timezone: str
+
+    def as_json(self) -> dict[str, object]:
+        """The plan as DESIGN.md's ``plan`` JSON (ISO date-times with offset)."""
+        from geoservice.reports import plan_json
+
+        return plan_json(self)
+
+
+def timezone_of(store: GeoPackageStore) -> ZoneInfo:
+    """The workspace's timezone (setting ``timezone``; UTC when unset)."""
+    name = store.settings().get("timezone", "UTC") or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"workspace timezone {name!r} is not an IANA time zone name (e.g. Europe/London)") from None
+
+
+def find_worker(store: GeoPackageStore, worker_id: str) -> Worker:
+    """The worker with ``worker_id``, or a :class:`NotFoundError` naming it."""
+    for worker in store.records("workers"):
+        if worker.id == worker_id:
+            return worker
+    known = ", ".join(sorted(w.id for w in store.records("workers"))[:8])
+    raise NotFoundError(f"no worker {worker_id!r} in the workspace (workers: {known or 'none'})")
+
+
+def day_start_point(worker: Worker, hubs: dict[str, Hub]) -> tuple[tuple[float, float], str]:
+    """Where ``worker`` starts and ends the day, ``(lon, lat)``, and its name."""
+    if worker.lon is not None and worker.lat is not None:
+        return (worker.lon, worker.lat), "home"
+    if worker.base and worker.base in hubs:
+        hub = hubs[worker.base]
+        return (hub.lon, hub.lat), hub.name
+    raise UserError(f"worker {worker.id} has neither a home location nor a base hub")
+
+
+def visits_due(store: GeoPackageStore, date: dt.date) -> list[tuple[Visit, Client]]:
+    """Visits due on ``date`` with their clients, in id order."""
+    clients = {c.id: c for c in store.records("clients")}
+    return sorted(((v, clients[v.client_id]) for v in store.records("visits") if v.date == date),
+                  key=lambda vc: vc[0].id)
+
+
+def assigned_worker(visit: Visit, client: Client) -> str | None:
+    """Who does a visit unless the roster says otherwise: the visit's own worker, or the
+    client's usual worker."""
+    return visit.worker or client.usual_worker
+
+
+def visit_request(visit: Visit, client: Client, tz: ZoneInfo, *, label: str | None = None) -> VisitRequest:
+    """A visit as a routing request on its date.
+
+    Priority 1 visits are required; priorities 2 and 3 are planned if they fit.
+    The visit's ``earliest``/``latest`` bound its start. Otherwise the client's windows
+    are when the client can be seen, so the whole visit must fit inside one: its start
+    lies in ``[window start, window end - duration]``; windows too short for the visit
+    are dropped (and if none is left the visit cannot be planned: an empty window
+    list would mean "any time", so a zero-length impossible window is kept instead).
+    """
+    duration_min = visit.duration_minutes or client.visit_minutes
+    duration = dt.timedelta(minutes=duration_min)
+
+    def at(t: dt.time) -> dt.datetime:
+        return dt.datetime.combine(visit.date, t, tzinfo=tz)
+
+    windows: list[tuple[dt.datetime, dt.datetime]] = []
+    if visit.earliest or visit.latest:
+        windows.append((at(visit.earliest or dt.time(0)), at(visit.latest or dt.time(23, 59))))
+    else:
+        for w in client.windows:
+            if at(w.end) - duration >= at(w.start):
+                windows.append((at(w.start), at(w.end) - duration))
+        if client.windows and not windows:
+            windows.append((at(client.windows[0].start), at(client.windows[0].start)))
+    return VisitRequest(id=visit.id, lon=client.lon, lat=client.lat, duration_s=int(duration.total_seconds()),
+                        windows=tuple(windows), skills=client.skills | visit.skills, required=visit.priority == 1,
+                        prize=_PRIZES[visit.priority], label=label if label is not None else client.name)
+
+
+def shift_of(worker: Worker, date: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The worker's shift on ``date`` as local datetimes."""
+    return (dt.datetime.combine(date, worker.shift.start, tzinfo=tz),
+            dt.datetime.combine(date, worker.shift.end, tzinfo=tz))
+
+
+def lunch_of(worker: Worker, date: dt.date, tz: ZoneInfo) -> tuple[LunchBreak, ...]:
+    """The worker's lunch break on ``date`` (none if ``lunch_minutes`` is 0)."""
+    if worker.lunch_minutes <= 0:
+        return ()
+    return (LunchBreak((dt.datetime.combine(date, worker.lunch.start, tzinfo=tz),
+                        dt.datetime.combine(date, worker.lunch.end, tzinfo=tz)), worker.lunch_minutes * 60),)
+
+
+def plan_worker_day(store: GeoPackageStore, worker_id: str, date: dt.date, *,
+                    time_limit: float = DAY_TIME_LIMIT_S, seed: int = 0) -> WorkerDay:
+    """Plan ``worker_id``'s visits due on ``date`` on the workspace's road network.
+
+    The visits are those assigned to the worker (the visit's ``worker``, else the
+    client's usual worker). A worker who is absent that day gets an empty plan with
+    every visit in ``unassigned`` ("absent: needs cover"), so the co-ordinator sees
+    what to cover (``outreach roster``).
+
+    Raises
+    ------
+    NotFoundError
+        No such worker.
+    """
+    worker = find_worker(store, worker_id)
+    tz = timezone_of(store)
+    hubs = {h.id: h for h in store.records("hubs")}
+    start, start_name = day_start_point(worker, hubs)
+    due = [(v, c) for v, c in visits_due(store, date) if assigned_worker(v, c) == worker.id]
+    clients = {v.id: c for v, c in due}
+    G = workspace_graph(store, worker.mode)
+    shift = shift_of(worker, date, tz)
+    if not worker.is_available(date):
+        why = "on leave or off sick" if date in worker.absent else "not working (weekend)"
+        empty = plan_day(G, [], start=start, shift=shift, mode=worker.mode, skills=worker.skills)
+        empty.unassigned = {v.id: f"absent: {worker.id} is {why} on {date}; needs cover (see `outreach roster`)"
+                            for v, _ in due}
+        return WorkerDay(worker, date, empty, clients, start_name, tz.key)
+    requests = [visit_request(v, c, tz) for v, c in due]
+    plan = plan_day(G, requests, start=start, shift=shift, breaks=lunch_of(worker, date, tz), mode=worker.mode,
+                    skills=worker.skills, time_limit=time_limit, seed=seed)
+    return WorkerDay(worker, date, plan, clients, start_name, tz.key)
