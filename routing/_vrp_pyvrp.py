@@ -228,9 +228,8 @@ def build(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int
     for vs in type_vehicles:
         v = vs[0]
         veh = problem.vehicles[v]
-        own = v in special
-        pkey = ("v", v) if own else ("skills", veh.skills, veh.capacity, veh.start, veh.end, veh.shift,
-                                     veh.max_work, veh.max_overtime, veh.breaks if shortened else ())
+        # an ordinary type's matrix depends only on the stops it may serve
+        pkey = ("v", v) if v in special else ("serves", frozenset(j for j in stops if v in candidates[j]))
         if pkey not in profiles:
             profiles[pkey] = len(dist_mats)
             dist_mats.append(_profile(problem, v, stops, candidates, base, stop_loc, stop_cols,

@@ -40,16 +40,25 @@ the sum of the leg values of ``Problem.costs`` (travel time for
 plus ``Vehicle.fixed_cost``, ``overtime_cost`` per second of overtime and
 ``Problem.preference_penalty`` for every stop served by a vehicle other than
 its ``preferred_vehicle`` (also when that vehicle is not in the problem).
-Stops that are not served are in ``Solution.unassigned`` with a reason.
+Among equal days the exact solver prefers the one that finishes earlier.
+
+Stops that are not served are in ``Solution.unassigned`` with a reason. Each
+stop is first checked alone against every vehicle (skills, capacity, then a
+day with only that visit: window, shift, working-time cap, breaks); stops no
+vehicle can serve alone get the reason of the rule that failed. The others go
+to a solver; those it cannot fit together get ``"no room: ..."`` (proven for
+the exact solver, as found by the heuristic otherwise).
 
 Solvers
 -------
-* One vehicle and at most ``EXACT_MAX_STOPS`` candidate stops: an exact
-  dynamic programme (:mod:`routing._vrp_exact`); ``Solution.optimal`` is True.
+* When only one vehicle can serve any stop and at most ``EXACT_MAX_STOPS``
+  stops remain: an exact dynamic programme (:mod:`routing._vrp_exact`),
+  ``Solution.optimal`` is True. Its effort is capped (in labels, in proportion
+  to ``time_limit``); a day over the cap goes to the heuristic.
 * Otherwise PyVRP's iterated local search (:mod:`routing._vrp_pyvrp`), whose
-  routes are then re-ordered exactly when short; ``optimal`` is False. See that
-  module for how windows, skills, preferences and breaks are modelled and how
-  the run is made repeatable.
+  routes of at most ten stops are then re-ordered exactly; ``optimal`` is
+  False. See that module for how windows, skills, preferences and breaks are
+  modelled and how the run is made repeatable.
 
 Same problem and seed give the same solution: the heuristic stops on an
 iteration budget fixed by the problem's size and ``time_limit``; a wall-clock
