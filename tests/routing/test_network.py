@@ -21,7 +21,7 @@ EXTRACTS = ["rutland-latest.osm.pbf", "baltimore.osm.pbf", "queens_village_ny.os
 def built(request: pytest.FixtureRequest, path: Path, mode: str) -> nx.MultiDiGraph:
     """Real extracts go through the graph cache in pytest's cache folder (keyed by file and code)."""
     cache = getattr(request.config, "cache", None)
-    folder = cache.mkdir("routing-graphs") if cache else Path(request.getfixturevalue("tmp_path")) / "graphs"
+    folder = cache.mkdir("routing-graphs") if cache else request.getfixturevalue("tmp_path_factory").getbasetemp()
     return cached_graph_from_osm_file(path, mode=mode, cache_dir=folder)  # type: ignore[arg-type]
 
 
