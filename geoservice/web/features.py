@@ -2,7 +2,8 @@
 
 Each function takes a :class:`~geoservice.web.registry.Call` (checked inputs, the user)
 and calls a feature module: coverage (:mod:`geoservice.coverage`), gaps
-(:mod:`geoservice.gaps`), caseloads and their balancing (:mod:`geoservice.caseload`).
+(:mod:`geoservice.gaps`), their maps (:mod:`geoservice.coverage_maps`), caseloads and
+their balancing (:mod:`geoservice.caseload`).
 Feature results may hold the whole team's clients; here they are cut down to the
 viewer's clients (:func:`geoservice.privacy.visible_clients`) before they leave.
 """
@@ -17,19 +18,23 @@ from geoservice.privacy import in_scope, may_see_worker, visible_clients
 from geoservice.web.registry import Call, PageContent, Table
 from maps.caseload import ClientMark, LocalityArea, MoveFlow, WorkerMark
 
+ASSET_URL = "/static/maps"
+
 
 def gaps(call: Call) -> dict[str, Any]:
     """``GET /api/gaps``: hotspots against the nearest resource of each type (no client data)."""
     return dict(gaps_result(call).as_json())
 
 
-def gaps_result(call: Call) -> Any:
-    """The gaps report (:func:`geoservice.gaps.gaps_report`) for the call's inputs."""
+def gaps_result(call: Call, *, suggest: int | None = None) -> Any:
+    """The gaps report (:func:`geoservice.gaps.gaps_report`) for the call's inputs
+    (``suggest`` overrides the number of sites to suggest)."""
     from geoservice.gaps import gaps_report
 
     a = call.args
     return gaps_report(call.store, resource_type=a.get("resource_type"), max_minutes=a.get("max_minutes") or 15,
-                       mode=a.get("mode") or "walk", at=a.get("at"), suggest=a.get("suggest") or 0,
+                       mode=a.get("mode") or "walk", at=a.get("at"),
+                       suggest=a.get("suggest") or 0 if suggest is None else suggest,
                        time_limit=float(call.settings.get("SOLVER_TIME_LIMIT", 20)))
 
 
@@ -59,6 +64,66 @@ def localities_coverage(call: Call) -> dict[str, Any]:
     return dict(coverage_result(call).as_json())
 
 
+def coverage_page(call: Call) -> PageContent:
+    """``/maps/coverage``: localities shaded by the share of clients within reach of a hub,
+    hub reach areas, hubs; clients as points for those who may see them (their own), as
+    k-anonymous hexagon counts for everyone else; the figures per locality under the map."""
+    from geoservice.coverage_maps import build_coverage_map
+
+    viewer = call.viewer
+    shown = visible_clients(viewer, call.store.records("clients")) if viewer.sees_clients else None
+    minutes, mode = call.args["minutes"] or 15, call.args["mode"] or "drive"
+    m = build_coverage_map(call.store, minutes=minutes, mode=mode, visible_clients=shown, k=call.k,
+                           hex_size_m=float(call.settings.get("HEX_SIZE_M", 500)), asset_url=ASSET_URL)
+    coverage = coverage_result(call)
+    call.records_shown += len(shown or [])
+    notes = [] if viewer.sees_clients else [
+        f"Clients are shown as counts per area; areas with fewer than {call.k} clients are hidden."]
+    return PageContent(m, f"Coverage within {minutes:g} min of a hub ({mode})", notes, _coverage_tables(coverage))
+
+
+def _coverage_tables(coverage: Any) -> list[Table]:
+    within = f"{coverage.minutes:g} min"
+    columns = ("locality", "clients", *(f"clients within {within} ({m})" for m in coverage.modes),
+               "people at hotspots", *(f"people within {within} ({m})" for m in coverage.modes))
+    rows = []
+    for lc in [*coverage.localities, coverage.total]:
+        rows.append((lc.name, "hidden (small number)" if lc.clients is None else str(lc.clients),
+                     *(_share(lc.modes[m].clients_covered, lc.modes[m].client_share) for m in coverage.modes),
+                     str(lc.hotspot_people),
+                     *(_share(lc.modes[m].hotspot_people_covered, lc.modes[m].hotspot_people_share)
+                       for m in coverage.modes)))
+    tables = [Table(f"Within {within} of a hub", columns, rows)]
+    if coverage.clients_outside is not None:
+        tables.append(Table("Clients outside coverage", ("client", "name", "locality", "not reached by"),
+                            [(c.id, c.name, c.locality or "", ", ".join(c.outside)) for c in coverage.clients_outside]))
+    return tables
+
+
+def _share(count: int | None, share: float | None) -> str:
+    if count is None:
+        return "hidden"
+    return f"{count} ({share:.0%})" if share is not None else str(count)
+
+
+def gaps_page(call: Call) -> PageContent:
+    """``/maps/gaps``: hotspots coloured by travel time to the nearest resource of each type,
+    resources, suggested sites; the nearest resource per hotspot under the map. No client data."""
+    from geoservice.coverage_maps import build_gap_map
+
+    a = call.args
+    result = gaps_result(call, suggest=0)  # the table; the map runs the site suggestions
+    m = build_gap_map(call.store, resource_type=a["resource_type"], max_minutes=result.max_minutes, mode=result.mode,
+                      at=a["at"], suggest=a["suggest"] or 0, asset_url=ASSET_URL)
+    within = f"{result.max_minutes:g} min ({result.mode})"
+    rows = [(row.id, row.name, str(row.people), row.resource_type, row.nearest_name or "none reachable",
+             "" if row.travel_time_s is None else f"{row.travel_time_s / 60:.0f} min", "gap" if row.gap else "")
+            for row in result.hotspots]
+    table = Table(f"Nearest resource within {within}",
+                  ("hotspot", "name", "people", "type", "nearest", "travel", "gap"), rows)
+    return PageContent(m, f"Resource gaps: {within}", tables=[table])
+
+
 def balance(call: Call) -> dict[str, Any]:
     """``POST /api/balance``: a proposed rebalancing (nothing is written). A scoped
     co-ordinator or manager sees the moves of their own clients only."""
@@ -81,7 +146,7 @@ def caseload_page(call: Call) -> PageContent:
     """``/maps/caseload``: loads per worker and locality; clients coloured by worker for
     those who may see them (a worker: their own; a scoped role: their localities)."""
     from geoservice.caseload import workspace_caseload
-    from geoservice.web.overview import ASSET_URL, basemap_graph
+    from geoservice.web.overview import basemap_graph
     from maps.caseload import caseload_map
 
     state = workspace_caseload(call.store)

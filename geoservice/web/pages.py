@@ -24,10 +24,9 @@ from geoservice.web.registry import ALL_ROLES, CLIENT_ROLES, Access, MapPage
 #: The map pages, in the order of the navigation bar.
 PAGES: tuple[MapPage, ...] = (
     MapPage("coverage", "Coverage", endpoint("localities_coverage").params, Access(ALL_ROLES, client_level=True),
-            overview.coverage_page),
+            features.coverage_page),
     MapPage("caseload", "Caseloads", (), Access(CLIENT_ROLES, client_level=True), features.caseload_page),
-    MapPage("gaps", "Gaps", tuple(p for p in endpoint("gaps").params if p.name != "suggest"), Access(ALL_ROLES),
-            overview.gaps_page),
+    MapPage("gaps", "Gaps", endpoint("gaps").params, Access(ALL_ROLES), features.gaps_page),
     MapPage("route", "Route",
             (Param("worker", "worker", "worker id, e.g. W01", required=True),
              Param("date", "date", "the day, YYYY-MM-DD (default: today)")),

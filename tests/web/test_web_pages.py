@@ -75,11 +75,13 @@ def test_outreach_sees_no_client_name_or_location(client: FlaskClient, auth: Aut
     plain = decoded(page)
     assert [c.name for c in clients if c.name in plain] == []
     assert [c.address for c in clients if c.address and c.address in plain] == []
-    # at most a chance coincidence with a road vertex or a resource at the same address; an admin sees every client
-    assert exact_locations(points, page) <= 2
+    # only chance coincidences (a road vertex or a resource within 5 m of a client), under the contract's 5%;
+    # an admin sees every client
+    assert exact_locations(points, page) <= max(2, len(clients) // 20)
     if path == "/maps/coverage":
         assert exact_locations(points, _page(client, path, auth("ada-admin"))) == len(clients)
-        assert "Clients per 500 m area" in plain and "Clients are shown as counts per area" in plain
+        assert "Clients per area" in plain and "Clients are shown as counts per area" in plain
+        assert exact_locations(points, page) <= 2
     assert external_reference(page) is None
 
 
@@ -154,7 +156,7 @@ def test_gaps_page_marks_hotspots_in_gaps(client: FlaskClient, auth: Auth, works
     hotspots = GeoPackageStore(workspace_root).records("hotspots")
     query = "resource_type=clinic&max_minutes=6&mode=walk"
     page = decoded(_page(client, f"/maps/gaps?{query}", auth("otto-outreach")))
-    assert "Resource gaps: 6 min (walk)" in page and "Hotspots with no clinic within 6 min (walk)" in page
+    assert "Resource gaps: 6 min (walk)" in page and "gap over 6 min" in page and "Hotspots: time to clinic" in page
     rows = re.findall(r"<tr><td>(HS\d+)</td><td>[^<]*</td><td>\d+</td><td>clinic</td><td>[^<]*</td>"
                       r"<td>\d+ min</td><td>(gap)?</td>", page)
     assert sorted(r[0] for r in rows) == sorted(h.id for h in hotspots), "a row per hotspot"
