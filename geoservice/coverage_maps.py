@@ -91,7 +91,7 @@ def build_coverage_map(store: GeoPackageStore, *, minutes: float = 15, mode: str
     G = workspace_graph(store, mode)
     return coverage_map(bounds=_bounds(store, hubs), localities=areas, hubs=hub_points,
                         reach=_reach_areas(G, hubs, mode, minutes), clients_covered=covered,
-                        clients_outside=outside, client_cells=cells, basemap=road_basemap(G),
+                        clients_outside=outside, client_cells=cells, basemap=_basemap(store, mode),
                         asset_url=asset_url, title=f"Coverage within {minutes:g} min {mode}",
                         share_of=f"clients within {minutes:g} min {mode} of a hub")
 
@@ -122,7 +122,7 @@ def build_gap_map(store: GeoPackageStore, *, resource_type: str | None = None, m
                    for s in report.suggestions}
     when = f", leaving {report.at:%a %H:%M}" if report.at else ""
     return gap_map(bounds=_bounds(store, []), max_minutes=max_minutes, hotspots=layers, resources=by_type,
-                   suggestions=suggestions, basemap=road_basemap(workspace_graph(store, mode)), asset_url=asset_url,
+                   suggestions=suggestions, basemap=_basemap(store, mode), asset_url=asset_url,
                    title=f"Resource gaps ({mode}, over {max_minutes:g} min{when})")
 
 
@@ -142,7 +142,7 @@ def build_access_map(store: GeoPackageStore, *, resource_type: str, minutes: flo
                                                       f"score {result.hotspot_scores.get(h.id, 0):.3g}"))
              for h in store.records("hotspots")]
     return access_map(bounds=_bounds(store, []), cells=cells, resource_type=result.resource_type,
-                      resources=resources, hotspots=spots, basemap=road_basemap(workspace_graph(store, mode)),
+                      resources=resources, hotspots=spots, basemap=_basemap(store, mode),
                       asset_url=asset_url, title=f"Access to {result.resource_type} ({mode}, {minutes:g} min)")
 
 
@@ -167,6 +167,14 @@ def _resource_point(r: Resource) -> MapPoint:
 def _reach_areas(G: nx.MultiDiGraph, hubs: Sequence[Hub], mode: str, minutes: float) -> list[ReachArea]:
     return [ReachArea(r.name, r.mode, r.minutes, r.geometry, colour=colour(i))
             for i, r in enumerate(hub_reach(G, hubs, mode=mode, minutes=minutes))]
+
+
+def _basemap(store: GeoPackageStore, mode: str) -> folium.FeatureGroup:
+    """Streets from the drive network when the workspace has one, whatever the mode: the
+    streets people find their way by, and a page a fraction of the size of one carrying
+    every footpath (whose many vertices also sit on doorsteps)."""
+    modes = store.settings().get("network_modes", "").split(",")
+    return road_basemap(workspace_graph(store, "drive" if "drive" in modes else mode))
 
 
 def _bounds(store: GeoPackageStore, hubs: Sequence[Hub]) -> tuple[float, float, float, float]:
