@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from geoservice.errors import UserError
 from geoservice.models import Hotspot, Resource
 from geoservice.networks import workspace_graph
-from geoservice.opening import local_time, open_window, workspace_zone
+from geoservice.opening import local_time, open_window, opening_state, workspace_zone
 from geoservice.resources import check_minutes, check_mode, check_resource_type, of_type, resource_types
 from geoservice.siting import maximal_covering
 from geoservice.store import GeoPackageStore
@@ -308,7 +308,6 @@ def hotspot_gaps(hotspots: Sequence[Hotspot], resources: Sequence[Resource], tim
         open on arrival; None ignores hours.
     """
     rtype = resources[0].type if resources else ""
-    unknown = np.array([not r.opening_hours.strip() for r in resources], dtype=bool)
     if at is not None:
         zone = at.tzinfo
         if not isinstance(zone, ZoneInfo):
@@ -326,6 +325,7 @@ def hotspot_gaps(hotspots: Sequence[Hotspot], resources: Sequence[Resource], tim
         j = int(nearest[i])
         found = j >= 0
         closer = int(any_nearest[i]) if at is not None and any_nearest[i] >= 0 and any_best[i] < best[i] else -1
+        unknown = found and _hours_unknown(resources[j], at, float(best[i]))
         rows.append(HotspotGap(
             id=h.id, name=h.name, people=h.people, resource_type=rtype,
             nearest_id=resources[j].id if found else None, nearest_name=resources[j].name if found else None,
@@ -333,9 +333,19 @@ def hotspot_gaps(hotspots: Sequence[Hotspot], resources: Sequence[Resource], tim
             distance_m=round(float(distances_m[i, j])) if found else None,
             gap=not (found and best[i] <= limit_s),
             open=(True if found else None) if at is not None else None,
-            hours_unknown=bool(unknown[j]) if found else False,
+            hours_unknown=unknown,
             nearer_closed_id=resources[closer].id if closer >= 0 else None))
     return rows
+
+
+def _hours_unknown(resource: Resource, at: dt.datetime | None, travel_s: float) -> bool:
+    """No opening hours at all, or (with a departure time) hours that say "unknown" on arrival."""
+    if not resource.opening_hours.strip():
+        return True
+    if at is None or not isinstance(at.tzinfo, ZoneInfo):
+        return False
+    return opening_state(resource.opening_hours, at + dt.timedelta(seconds=travel_s), zone=at.tzinfo,
+                         lonlat=(resource.lon, resource.lat)).hours_unknown
 
 
 def suggest_sites(G: nx.MultiDiGraph, hotspots: Sequence[Hotspot], spots: Placed, in_gap: npt.ArrayLike,

@@ -154,3 +154,14 @@ def test_unknown_type_lists_the_known_ones(workspace: GeoPackageStore) -> None:
         gaps_report(workspace, resource_type="shelter")
     with pytest.raises(UserError, match="travel mode"):
         gaps_report(workspace, mode="fly")
+
+
+def test_hours_that_say_unknown_on_arrival_are_flagged() -> None:
+    G = river_town()
+    times, meters = travel_times_and_distances(G, at_nodes([1]), at_nodes([5, 6]))
+    resources = [clinic("across", 5, "24/7"), clinic("same-bank", 6, "Mo-Fr 09:00-17:00; Sa unknown")]
+    saturday = dt.datetime(2026, 11, 28, 12, 0, tzinfo=HELSINKI)
+    row = hotspot_gaps([HOTSPOT], resources, times, meters, limit_s=15 * 60, at=saturday)[0]
+    assert row.nearest_id == "same-bank" and row.open and row.hours_unknown
+    row = hotspot_gaps([HOTSPOT], resources, times, meters, limit_s=15 * 60, at=saturday.replace(day=27))[0]
+    assert row.nearest_id == "same-bank" and not row.hours_unknown
