@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_CHECK_DEFAULT": False,  # checked in auth.check_csrf: session form posts only
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "HSTS": False,  # send Strict-Transport-Security (only behind HTTPS)
+    "PROXY_HOPS": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto to trust (login limits by address)
+    "SOLVER_TIME_LIMIT": 20,  # seconds a request may give a solver (caseload balancing, site suggestions)
 }
 
 
@@ -73,6 +75,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["outreach_store"] = store
     app.extensions["outreach_accounts"] = accounts
 
+    hops = int(app.config["PROXY_HOPS"])
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_blueprints(app)
     _add_security_headers(app)

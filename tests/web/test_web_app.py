@@ -8,7 +8,7 @@ from pathlib import Path
 import folium
 import pytest
 from shapely.geometry import box
-from webcheck import decoded, external_reference
+from webcheck import decoded, external_reference, login
 
 from geoservice.errors import WorkspaceError
 from geoservice.web import create_app
@@ -56,3 +56,15 @@ def test_overview_map_draws_what_it_is_given() -> None:
     with pytest.raises(ValueError, match="unknown layer style"):
         overview_map(Overview((0, 0, 1, 1), [Layer("x", "#000", style="stars", points=[MapPoint(0.5, 0.5)])]))
     assert isinstance(overview_map(Overview((0, 0, 1, 1), [])), folium.Map)
+
+
+def test_login_limits_by_forwarded_address_behind_a_proxy(workspace_root: Path) -> None:
+    app = create_app({"WORKSPACE": str(workspace_root), "PROXY_HOPS": 1, "LOGIN_RATE_LIMIT": "2 per minute",
+                      "LOGIN_RATE_LIMIT_PER_USER": "100 per minute"})
+    first, second = app.test_client(), app.test_client()
+    first.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    second.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.9"
+    for _ in range(2):
+        assert login(first, "max-manager", "guess").status_code == 401
+    assert login(first, "max-manager", "guess").status_code == 429
+    assert login(second, "max-manager").status_code == 302, "another address behind the same proxy is not limited"
