@@ -40,6 +40,8 @@ IntArray = npt.NDArray[np.int64]
 
 # cells (rows x graph nodes) Dijkstra may return at once; bounds memory on big graphs
 _CHUNK_CELLS = 4_000_000
+# use the reduced graph only when it needs at most this share of the full graph's Dijkstra work
+_CORE_WORTH = 0.8
 # float noise allowed before rounding a time up to the next whole second
 _CEIL_TOLERANCE_S = 1e-6
 
@@ -260,8 +262,12 @@ _CSR_CACHE = weakref.WeakKeyDictionary()
 
 
 def _stamp(graph: nx.MultiDiGraph) -> object:
-    # cheap staleness check: O(1) counts; in-place weight edits need clear_cache()
-    return (graph.number_of_nodes(), graph.number_of_edges())
+    """A token that changes when nodes or edges are added or removed (in-place weight edits need clear_cache)."""
+    nx_cache = getattr(graph, "__networkx_cache__", None)
+    if nx_cache is None:  # NetworkX < 3.3 has no per-graph cache: count, O(n)
+        return (graph.number_of_nodes(), graph.number_of_edges())
+    # NetworkX empties this dict whenever the graph's structure changes
+    return nx_cache.setdefault("routing.matrix", object())
 
 
 def csr_export(graph: nx.MultiDiGraph, weight: str) -> tuple[dict[Hashable, int], sp.csr_matrix]:
@@ -290,7 +296,7 @@ def _csr(graph: nx.MultiDiGraph, weight: str, length: str | None) -> _Csr:
     per_graph = _CSR_CACHE.setdefault(graph, {})
     stamp = _stamp(graph)
     cached = per_graph.get((weight, length))
-    if cached is not None and cached[0] == stamp:
+    if cached is not None and cached[0] == stamp:  # identity for tokens, value for counts
         return cached[1]
     index = {node: i for i, node in enumerate(graph.nodes)}
     n_edges = graph.number_of_edges()
@@ -352,15 +358,24 @@ def _dijkstra_block(matrix: sp.csr_matrix, sources: IntArray, targets: IntArray)
 
 def _solve_on_core(csr: _Csr, o_rows: IntArray, d_rows: IntArray | None) -> FloatArray:
     """Times between graph rows via the reduced graph (see the module docstring)."""
+    origins, o_inv = np.unique(o_rows, return_inverse=True)
+    targets, t_inv = (origins, o_inv) if d_rows is None else np.unique(d_rows, return_inverse=True)
     if csr.core is None:
         csr.core = _reduce(csr.forward)
     core = csr.core
-    origins, o_inv = np.unique(o_rows, return_inverse=True)
-    targets, t_inv = (origins, o_inv) if d_rows is None else np.unique(d_rows, return_inverse=True)
     ex, ex_cost = core.exits[origins], core.exit_cost[origins]
     en, en_cost = core.entries[targets], core.entry_cost[targets]
     sources = np.unique(ex[np.isfinite(ex_cost)])
     sinks = np.unique(en[np.isfinite(en_cost)])
+    # Dijkstra work ~ runs x edges: where the reduction saves little, the full graph is simpler
+    core_work = min(len(sources), len(sinks)) * (core.matrix.nnz + core.matrix.shape[0])
+    full_work = min(len(origins), len(targets)) * (csr.forward.nnz + csr.forward.shape[0])
+    if core_work > _CORE_WORTH * full_work:
+        if len(targets) < len(origins):
+            times = _dijkstra_block(csr.forward.T.tocsr(), targets, origins).T
+        else:
+            times = _dijkstra_block(csr.forward, origins, targets)
+        return times[np.ix_(o_inv, t_inv)]
     times = np.full((len(origins), len(targets)), np.inf)
     if len(sources) and len(sinks):
         if len(sinks) < len(sources):  # Dijkstra from the fewer end, on the reversed core
@@ -370,14 +385,17 @@ def _solve_on_core(csr: _Csr, o_rows: IntArray, d_rows: IntArray | None) -> Floa
         ex_at = np.searchsorted(sources, ex).clip(max=len(sources) - 1)
         en_at = np.searchsorted(sinks, en).clip(max=len(sinks) - 1)
         for i in range(2):
+            rows = np.flatnonzero(np.isfinite(ex_cost[:, i]))
             for j in range(2):
-                via = ex_cost[:, i, None] + block[np.ix_(ex_at[:, i], en_at[:, j])] + en_cost[None, :, j]
-                np.minimum(times, via, out=times)
-    same = origins[:, None] == targets[None, :]
-    times[same] = 0.0
+                cols = np.flatnonzero(np.isfinite(en_cost[:, j]))
+                via = (ex_cost[rows, i, None] + block[np.ix_(ex_at[rows, i], en_at[cols, j])]
+                       + en_cost[None, cols, j])
+                cell = np.ix_(rows, cols)
+                times[cell] = np.minimum(times[cell], via)
+    same = np.flatnonzero(np.isin(origins, targets))
+    times[same, np.searchsorted(targets, origins[same])] = 0.0
     piece_o, piece_t = core.piece[origins], core.piece[targets]
-    shared = (piece_o[:, None] == piece_t[None, :]) & (piece_o[:, None] >= 0) & ~same
-    for piece in np.unique(piece_o[shared.any(axis=1)]):  # routes that stay inside a tree or chain
+    for piece in np.intersect1d(piece_o[piece_o >= 0], piece_t):  # routes that stay inside a tree or chain
         members = core.members(piece)
         rows_in, cols_in = np.flatnonzero(piece_o == piece), np.flatnonzero(piece_t == piece)
         inside = dijkstra(csr.forward[members][:, members], directed=True,

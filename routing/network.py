@@ -14,6 +14,7 @@ way filter, so a file gives the same network as the equivalent Overpass query.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import logging
@@ -157,7 +158,7 @@ def cached_graph_from_osm_file(path: str | os.PathLike[str], *, mode: Mode = "dr
         with tmp.open("wb") as f:
             pickle.dump({"key": key, "graph": graph}, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(entry)
-        for old in folder.glob(f"{_glob_escape(prefix)}*.graph.pickle"):
+        for old in folder.glob(f"{glob.escape(prefix)}*.graph.pickle"):
             if old != entry:
                 old.unlink(missing_ok=True)
     except OSError as exc:
@@ -500,10 +501,6 @@ def _cache_key(path: Path, mode: str, speeds: SpeedProfile | None) -> str:
         "osmnx": ox.__version__, "networkx": nx.__version__, "settings": settings,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def _now() -> str:

@@ -149,8 +149,8 @@ def projected_edges(graph: nx.MultiDiGraph) -> ProjectedEdges:
     Return the graph's edges in its metric CRS with a spatial index (built once, cached).
 
     Edges without a ``geometry`` attribute are straight lines between their
-    nodes. The cache notices added or removed nodes and edges; rebuild a
-    changed graph with a fresh copy if you move nodes in place.
+    nodes. The cache notices added or removed nodes and edges; work on a
+    fresh copy of a graph whose nodes or geometries you edit in place.
 
     Parameters
     ----------
@@ -162,9 +162,11 @@ def projected_edges(graph: nx.MultiDiGraph) -> ProjectedEdges:
     index
         Projected edge geometries (meters), their ``(u, v, key)`` and an STRtree.
     """
-    stamp = (graph.number_of_nodes(), graph.number_of_edges())
+    nx_cache = getattr(graph, "__networkx_cache__", None)  # NetworkX empties it when edges change
+    stamp = nx_cache.setdefault("routing.snap", object()) if nx_cache is not None else (
+        graph.number_of_nodes(), graph.number_of_edges())
     cached = _INDEX_CACHE.get(graph)
-    if cached is not None and cached[0] == stamp:
+    if cached is not None and cached[0] == stamp:  # identity for tokens, value for counts
         return cached[1]
     if graph.number_of_edges() == 0:
         msg = "the graph has no edges to snap to; build it from an extract that covers roads"

@@ -138,7 +138,9 @@ def assert_same(got: np.ndarray, ref: np.ndarray) -> None:
     np.testing.assert_allclose(got[finite], ref[finite], rtol=1e-9, atol=1e-9)
 
 
-def test_equals_networkx_on_many_small_graphs() -> None:
+@pytest.mark.parametrize("core_worth", [0.0, math.inf])  # always the full graph / always the reduced one
+def test_equals_networkx_on_many_small_graphs(monkeypatch: pytest.MonkeyPatch, core_worth: float) -> None:
+    monkeypatch.setattr(matrix, "_CORE_WORTH", core_worth)
     rng = random.Random(11)
     for _ in range(300):
         G = random_graph(rng)
@@ -181,7 +183,9 @@ def test_cache_follows_graph_changes() -> None:
     assert travel_time_matrix(G, [1], [2])[0, 0] == 10
     G.add_edge(1, 2, travel_time=4.0)  # a new edge is noticed
     assert travel_time_matrix(G, [1], [2])[0, 0] == 4
-    G.edges[1, 2, 1]["travel_time"] = 2.0  # an in-place edit needs clear_cache
+    G.remove_edge(1, 2, key=1)
+    assert travel_time_matrix(G, [1], [2])[0, 0] == 10
+    G.edges[1, 2, 0]["travel_time"] = 2.0  # an in-place edit needs clear_cache
     matrix.clear_cache(G)
     assert travel_time_matrix(G, [1], [2])[0, 0] == 2
 
