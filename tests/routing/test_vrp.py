@@ -547,6 +547,16 @@ def test_same_seed_same_solution(quick: None) -> None:
     assert first.cost == again.cost and first.unassigned == again.unassigned
 
 
+def test_two_seeds_in_parallel_processes(quick: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_vrp_pyvrp, "PARALLEL_SEEDS", 2)
+    problem = roster(16, 2, seed=4)
+    first = solve(problem, time_limit=30, seed=2)
+    again = solve(problem, time_limit=30, seed=2)
+    assert_feasible(problem, first)
+    assert first.stats["seed_used"] in (2, 3) and first.stats["seed_used"] == again.stats["seed_used"]
+    assert [r.stop_ids for r in first.routes] == [r.stop_ids for r in again.routes]
+
+
 def test_heuristic_reaches_the_exact_optimum_on_a_small_day(quick: None, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(11)
     D, _ = city(9, rng)
