@@ -2,16 +2,17 @@
 
 To wire a feature, give its entry a ``run`` function: it gets a
 :class:`~geoservice.web.registry.Call` whose ``args`` are already checked and typed and
-whose user is already allowed, and returns the DESIGN.md JSON shape (see
-:mod:`geoservice.web.features` for the wired ones). For example::
+whose user is already allowed, and returns the DESIGN.md JSON shape (the wired ones are
+in :mod:`geoservice.web.features`). For example, the roster::
 
-    def _plan(call: Call) -> Any:
-        from geoservice.dayplan import plan_worker_day
-        result = plan_worker_day(call.store, call.args["worker"], call.args["date"])
-        call.records_shown = len(result.visits)
+    def roster(call: Call) -> dict[str, Any]:
+        from geoservice.rosters import roster_day
+        result = roster_day(call.store, call.args["date"], absent=call.args["absent"])
+        call.records_shown = sum(len(r.visits) for r in result.routes)
         return result.as_json()
 
-and ``run=_plan`` below. Until then the endpoint answers 501 naming the missing feature.
+and ``run=features.roster`` below. Until then the endpoint answers 501 naming the
+missing feature.
 User errors the feature raises (:class:`~geoservice.errors.UserError`,
 :class:`~geoservice.errors.NotFoundError`) become 400/404 JSON replies.
 """
@@ -30,7 +31,7 @@ _DATE = Param("date", "date", "the day, YYYY-MM-DD", required=True)
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("plan", "POST", "/plan", "One worker's day: visit order, arrival and departure times, travel.",
              (_WORKER, _DATE), Access(CLIENT_ROLES, worker_param="worker", client_level=True),
-             run=None, feature="the day plan"),
+             run=features.plan, feature="the day plan"),
     Endpoint("roster", "POST", "/roster", "The whole team's day: visits assigned to workers.",
              (_DATE, Param("absent", "workers", "ids of workers absent that day", default=[])),
              Access(TEAM_ROLES, client_level=True), run=None, feature="the team roster"),

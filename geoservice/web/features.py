@@ -2,8 +2,8 @@
 
 Each function takes a :class:`~geoservice.web.registry.Call` (checked inputs, the user)
 and calls a feature module: coverage (:mod:`geoservice.coverage`), gaps
-(:mod:`geoservice.gaps`), their maps (:mod:`geoservice.coverage_maps`), caseloads and
-their balancing (:mod:`geoservice.caseload`).
+(:mod:`geoservice.gaps`), their maps (:mod:`geoservice.coverage_maps`), a worker's day
+(:mod:`geoservice.plans`), caseloads and their balancing (:mod:`geoservice.caseload`).
 Feature results may hold the whole team's clients; here they are cut down to the
 viewer's clients (:func:`geoservice.privacy.visible_clients`) before they leave.
 """
@@ -11,14 +11,18 @@ viewer's clients (:func:`geoservice.privacy.visible_clients`) before they leave.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from typing import Any
 
+from geoservice.errors import UserError
 from geoservice.privacy import in_scope, may_see_worker, visible_clients
 from geoservice.web.registry import Call, PageContent, Table
 from maps.caseload import ClientMark, LocalityArea, MoveFlow, WorkerMark
 
 ASSET_URL = "/static/maps"
+_graphs: dict[tuple[str, str, str], Any] = {}
+_graphs_lock = threading.Lock()
 
 
 def gaps(call: Call) -> dict[str, Any]:
@@ -124,6 +128,49 @@ def gaps_page(call: Call) -> PageContent:
     return PageContent(m, f"Resource gaps: {within}", tables=[table])
 
 
+def plan(call: Call) -> dict[str, Any]:
+    """``POST /api/plan``: one worker's day in visit order with times (DESIGN.md's plan JSON)."""
+    day = _worker_day(call)
+    return dict(day.as_json())
+
+
+def route_page(call: Call) -> PageContent:
+    """``/maps/route``: a worker's planned day on the roads, numbered stops with arrival
+    times, and the itinerary under the map (a phone's screen: map, then the list)."""
+    from geoservice.reports import itinerary_rows
+    from maps.route import route_map
+
+    day = _worker_day(call)
+    worker, plan = day.worker, day.plan
+    heading = f"{worker.name} ({worker.id}), {day.date:%a %d %b %Y}"
+    unplanned = {vid: (c.lon, c.lat) for vid, c in day.clients.items() if vid in plan.unassigned}
+    m = route_map(plan, G=basemap_graph(call, worker.mode), title=heading, start_name=day.start_name,
+                  unplanned=unplanned, asset_url=ASSET_URL)
+    columns = ("#", "arrive", "start", "leave", "what", "address", "travel", "km", "wait")
+    rows = [tuple(row[c] for c in columns) for row in itinerary_rows(day)]
+    notes = []
+    if not worker.is_available(day.date):
+        notes.append(f"{worker.name} is not working on {day.date:%A %d %B %Y}.")
+    elif plan.visits:
+        notes.append(f"{len(plan.visits)} visits; travel {plan.travel_time_s // 60} min, "
+                     f"{plan.distance_m / 1000:.1f} km ({plan.mode}).")
+    else:
+        notes.append("No visits on this day.")
+    notes += [f"Not planned: {day.clients[vid].name if vid in day.clients else vid} ({vid}): {reason}"
+              for vid, reason in plan.unassigned.items()]
+    return PageContent(m, heading, notes, [Table("Itinerary", columns, rows)])
+
+
+def _worker_day(call: Call) -> Any:
+    """The planned day of the call's ``worker`` on its ``date`` (default: today)."""
+    from geoservice.plans import DAY_TIME_LIMIT_S, plan_worker_day
+
+    limit = min(DAY_TIME_LIMIT_S, float(call.settings.get("SOLVER_TIME_LIMIT", 20)))
+    day = plan_worker_day(call.store, call.args["worker"], call.args["date"] or call.today(), time_limit=limit)
+    call.records_shown = len(day.clients)
+    return day
+
+
 def balance(call: Call) -> dict[str, Any]:
     """``POST /api/balance``: a proposed rebalancing (nothing is written). A scoped
     co-ordinator or manager sees the moves of their own clients only."""
@@ -146,7 +193,6 @@ def caseload_page(call: Call) -> PageContent:
     """``/maps/caseload``: loads per worker and locality; clients coloured by worker for
     those who may see them (a worker: their own; a scoped role: their localities)."""
     from geoservice.caseload import workspace_caseload
-    from geoservice.web.overview import basemap_graph
     from maps.caseload import caseload_map
 
     state = workspace_caseload(call.store)
@@ -184,6 +230,31 @@ class ViewerPicture:
 
     def map_flows(self) -> Sequence[MoveFlow]:
         return [f for f in self._picture.map_flows() if f.from_worker in self._workers or f.to_worker in self._workers]
+
+
+def basemap_graph(call: Call, mode: str) -> Any:
+    """The workspace's road graph for ``mode`` (else any built mode) to draw under a map,
+    kept in memory; ``None`` without a network or with the ``BASEMAP`` setting off."""
+    if not call.settings.get("BASEMAP", True):
+        return None
+    from geoservice.networks import workspace_graph
+
+    settings = call.store.settings()
+    source = settings.get("network_source")
+    if not source:
+        return None
+    modes = [m for m in settings.get("network_modes", "").split(",") if m]
+    mode = mode if mode in modes or not modes else modes[0]
+    key = (str(call.store.root), source, mode)
+    with _graphs_lock:
+        G = _graphs.get(key)
+        if G is None:
+            try:
+                G = workspace_graph(call.store, mode)
+            except UserError:
+                return None
+            _graphs[key] = G
+    return G
 
 
 def _network_modes(call: Call) -> list[str]:

@@ -3,12 +3,8 @@
 To swap in a feature's own map, point the entry's ``build`` at a function that takes a
 :class:`~geoservice.web.registry.Call` and returns a
 :class:`~geoservice.web.registry.PageContent` (a ``folium.Map`` from ``maps/`` made with
-``asset_url="/static/maps"``, a heading, notes, tables). For example the day plan::
-
-    def route_page(call: Call) -> PageContent:
-        plan = plan_worker_day(call.store, call.args["worker"], call.args["date"] or call.today())
-        call.records_shown = len(plan.visits)
-        return PageContent(route_map(plan, asset_url=ASSET_URL), heading, tables=[itinerary_table(plan)])
+``asset_url="/static/maps"``, a heading, notes, tables); see :mod:`geoservice.web.features`
+for the wired pages, e.g. :func:`~geoservice.web.features.route_page`.
 
 The builder must only use clients allowed by :mod:`geoservice.privacy` for
 ``call.viewer``; pages with ``client_level`` access are audited.
@@ -16,7 +12,7 @@ The builder must only use clients allowed by :mod:`geoservice.privacy` for
 
 from __future__ import annotations
 
-from geoservice.web import features, overview
+from geoservice.web import features
 from geoservice.web.endpoints import endpoint
 from geoservice.web.params import Param
 from geoservice.web.registry import ALL_ROLES, CLIENT_ROLES, Access, MapPage
@@ -30,7 +26,7 @@ PAGES: tuple[MapPage, ...] = (
     MapPage("route", "Route",
             (Param("worker", "worker", "worker id, e.g. W01", required=True),
              Param("date", "date", "the day, YYYY-MM-DD (default: today)")),
-            Access(CLIENT_ROLES, worker_param="worker", client_level=True), overview.route_page),
+            Access(CLIENT_ROLES, worker_param="worker", client_level=True), features.route_page),
 )
 
 

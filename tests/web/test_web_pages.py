@@ -13,7 +13,6 @@ from flask.testing import FlaskClient
 from webcheck import LOCAL_ASSET, decoded, exact_locations, external_reference
 
 from geoservice.store import GeoPackageStore
-from geoservice.web.overview import day_visits
 from maps.base import ASSET_FILES
 
 Auth = Callable[[str], dict[str, str]]
@@ -107,19 +106,19 @@ def test_a_worker_sees_only_their_own_caseload_and_route(client: FlaskClient, au
     assert "Magnus Ivanova (W01)" in default, "a worker's route page opens on their own day"
 
 
-def test_route_page_lists_the_days_visits_under_the_map(client: FlaskClient, auth: Auth,
-                                                         workspace_root: Path) -> None:
-    store = GeoPackageStore(workspace_root)
-    clients = {c.id: c for c in store.records("clients")}
-    visits = day_visits(store.records("visits"), clients, "W01", DAY)
-    assert len(visits) >= 2
+def test_route_page_lists_the_days_visits_under_the_map(client: FlaskClient, auth: Auth) -> None:
+    plan = client.post("/api/plan", json={"worker": "W01", "date": str(DAY)}, headers=auth("max-manager")).json
+    assert plan is not None and len(plan["visits"]) >= 2
     page = decoded(_page(client, f"/maps/route?worker=W01&date={DAY}", auth("max-manager")))
     assert 'name="viewport" content="width=device-width' in page
     assert page.index('class="map-frame"') < page.index("<h2>Itinerary</h2>"), "the itinerary under the map"
-    rows = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td>", page)
-    assert rows == [(str(i), clients[v.client_id].name) for i, v in enumerate(visits, start=1)]
-    assert all(f">{i}</div>" in page for i in range(1, len(visits) + 1)), "a numbered marker per visit"
-    assert f">{len(visits) + 1}</div>" not in page and "Start and end" in page
+    rows = re.findall(r"<tr><td>(\d+)</td><td>(\d\d:\d\d)</td><td>[^<]*</td><td>[^<]*</td><td>[^<]*\(([^)]+)\)</td>",
+                      page)
+    assert rows == [(str(i), v["arrival"][11:16], v["id"]) for i, v in enumerate(plan["visits"], start=1)], \
+        "the planned order and arrival times"
+    assert all(f">{i}</div>" in page for i in range(1, len(plan["visits"]) + 1)), "a numbered marker per visit"
+    assert f">{len(plan['visits']) + 1}</div>" not in page and "Start and end" in page
+    assert "Leave " in page and "Back at " in page
 
 
 def test_route_page_input_errors(client: FlaskClient, auth: Auth) -> None:
@@ -130,6 +129,7 @@ def test_route_page_input_errors(client: FlaskClient, auth: Auth) -> None:
     _page(client, "/maps/elsewhere", auth("ada-admin"), status=404)
     absent = decoded(_page(client, "/maps/route?worker=W02&date=2026-11-30", auth("ada-admin")))
     assert "Sami Rantanen is not working on Monday 30 November 2026." in absent
+    assert "Not planned: " in absent and "needs cover" in absent
 
 
 def test_scoped_coordinator_sees_their_localities(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
