@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from webcheck import LOCAL_ASSET, decoded, exact_locations, external_reference
+from webcheck import LOCAL_ASSET, decoded, exact_locations, external_reference, table_rows
 
 from geoservice.store import GeoPackageStore
 from maps.base import ASSET_FILES
@@ -99,7 +99,7 @@ def test_a_worker_sees_only_their_own_caseload_and_route(client: FlaskClient, au
     # names are not unique (a client may share a name with another client or a worker): look for ids
     assert all(f"{c.id} {c.name} (need" in page for c in own)
     assert not [c.id for c in others if f"{c.id} {c.name} (need" in page or c.address in page]
-    assert f"<td>W01</td><td>Magnus Ivanova</td><td>L1</td><td>{len(own)}</td>" in page
+    assert [r[:4] for r in table_rows(page, "Caseloads")] == [["W01", "Magnus Ivanova", "L1", str(len(own))]]
     _page(client, f"/maps/route?worker=W02&date={DAY}", auth("wilma-w01"), status=403)
     assert client.get("/", headers=auth("wilma-w01")).headers["Location"] == "/maps/route?worker=W01"
     default = decoded(_page(client, "/maps/route", auth("wilma-w01")))
@@ -112,10 +112,10 @@ def test_route_page_lists_the_days_visits_under_the_map(client: FlaskClient, aut
     page = decoded(_page(client, f"/maps/route?worker=W01&date={DAY}", auth("max-manager")))
     assert 'name="viewport" content="width=device-width' in page
     assert page.index('class="map-frame"') < page.index("<h2>Itinerary</h2>"), "the itinerary under the map"
-    rows = re.findall(r"<tr><td>(\d+)</td><td>(\d\d:\d\d)</td><td>[^<]*</td><td>[^<]*</td><td>[^<]*\(([^)]+)\)</td>",
-                      page)
+    rows = [(r[0], r[1], r[4].rsplit("(", 1)[-1].rstrip(")")) for r in table_rows(page, "Itinerary") if r[0]]
     assert rows == [(str(i), v["arrival"][11:16], v["id"]) for i, v in enumerate(plan["visits"], start=1)], \
         "the planned order and arrival times"
+    assert 'class="col-km"' in page, "columns a phone hides have a class"
     assert all(f">{i}</div>" in page for i in range(1, len(plan["visits"]) + 1)), "a numbered marker per visit"
     assert f">{len(plan['visits']) + 1}</div>" not in page and "Start and end" in page
     assert "Leave " in page and "Back at " in page
@@ -143,12 +143,12 @@ def test_scoped_coordinator_sees_their_localities(client: FlaskClient, auth: Aut
 def test_coverage_table_by_role(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
     clients = GeoPackageStore(workspace_root).records("clients")
     admin = decoded(_page(client, "/maps/coverage?minutes=10&mode=walk", auth("ada-admin")))
-    assert "<h2>Within 10 min of a hub</h2>" in admin and "<th>clients within 10 min (walk)</th>" in admin
+    assert "<h2>Within 10 min of a hub</h2>" in admin and ">clients within 10 min (walk)</th>" in admin
     assert "<h2>Clients outside coverage</h2>" in admin
     outreach = decoded(_page(client, "/maps/coverage?minutes=10&mode=walk", auth("otto-outreach")))
     assert "<h2>Within 10 min of a hub</h2>" in outreach and "Clients outside coverage" not in outreach
     assert not [c.name for c in clients if c.name in outreach]
-    assert re.search(r"<td>All localities</td><td>150</td>|<td>[^<]*</td><td>150</td>", outreach), "the total"
+    assert table_rows(outreach, "Within 10 min of a hub")[-1][1] == "150", "the total"
     _page(client, "/maps/coverage?minutes=0", auth("ada-admin"), status=422)
 
 
@@ -157,8 +157,7 @@ def test_gaps_page_marks_hotspots_in_gaps(client: FlaskClient, auth: Auth, works
     query = "resource_type=clinic&max_minutes=6&mode=walk"
     page = decoded(_page(client, f"/maps/gaps?{query}", auth("otto-outreach")))
     assert "Resource gaps: 6 min (walk)" in page and "gap over 6 min" in page and "Hotspots: time to clinic" in page
-    rows = re.findall(r"<tr><td>(HS\d+)</td><td>[^<]*</td><td>\d+</td><td>clinic</td><td>[^<]*</td>"
-                      r"<td>\d+ min</td><td>(gap)?</td>", page)
+    rows = [(r[0], r[6]) for r in table_rows(page, "Nearest resource within 6 min (walk)") if r[3] == "clinic"]
     assert sorted(r[0] for r in rows) == sorted(h.id for h in hotspots), "a row per hotspot"
     api = client.get(f"/api/gaps?{query}", headers=auth("otto-outreach")).json
     assert api is not None

@@ -74,3 +74,10 @@ def exact_locations(points: list[tuple[float, float]], body: str, tol: float = 5
     pairs = [(x, y) for (p, x), (q, y) in itertools.pairwise(nums) if q - p <= 40]
     return sum(any((abs(x - lat) <= tol and abs(y - lon) <= tol) or (abs(x - lon) <= tol and abs(y - lat) <= tol)
                    for x, y in pairs) for lon, lat in points)
+
+
+def table_rows(page: str, title: str) -> list[list[str]]:
+    """The body rows (cell texts) of the table headed ``<h2>title</h2>`` in ``page``."""
+    section = page.split(f"<h2>{title}</h2>", 1)[1].split("</table>", 1)[0]
+    body = section.split("<tbody>", 1)[1]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
