@@ -220,7 +220,8 @@ class GapsResult:
             parts += [f"  {site.rank}. {site.lat:.5f}, {site.lon:.5f}" + (f" near {site.near}" if site.near else "")
                       + f": +{site.people_newly_covered:g} people ({', '.join(site.hotspots)})" for site in s.sites]
             if not s.sites:
-                parts.append("  none: no candidate site reaches a hotspot in a gap")
+                parts.append("  none needed: no hotspot is in a gap" if not s.people_in_gap
+                             else "  none: no candidate site reaches a hotspot in a gap")
         return "\n".join(parts)
 
 
