@@ -156,6 +156,30 @@ def test_tiny_extract_topology_oneways_and_report(tiny_osm: Path) -> None:
     assert len(rings) == 2 and rings[0] == pytest.approx(rings[1])
 
 
+def test_online_builders_post_process_like_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # no network in tests: stand OSMnx's download in with the same ways read by OSMnx from XML
+    # (without the dangling node reference, which OSMnx's own XML reader cannot take)
+    complete = tmp_path / "complete.osm"
+    complete.write_text(TINY_OSM.replace('<way id="16"><nd ref="3"/><nd ref="99"/>', '<way id="16"><nd ref="3"/>'))
+
+    def download(query: object, *, network_type: str, simplify: bool, retain_all: bool) -> nx.MultiDiGraph:
+        assert network_type == "drive" and not simplify and retain_all
+        raw = ox.graph_from_xml(complete, simplify=False, retain_all=True)
+        raw.remove_nodes_from([5])  # the footway, which Overpass's drive filter would not return
+        return raw
+
+    monkeypatch.setattr(ox, "graph_from_place", download)
+    monkeypatch.setattr(ox, "graph_from_bbox", download)
+    offline = graph_from_osm_file(complete, mode="drive")
+    for G in (network.graph_from_place("Null Island", mode="drive"),
+              network.graph_from_bbox((0.0, 0.0, 0.002, 0.002), mode="drive")):
+        assert set(G.edges()) == set(offline.edges())
+        for u, v, k, d in G.edges(keys=True, data=True):
+            assert d["travel_time"] == pytest.approx(offline.edges[u, v, k]["travel_time"])
+        assert G.graph["provenance"]["source"].startswith("overpass")
+        assert G.graph["build_report"]["components_dropped"] == 1
+
+
 def test_speed_profile_override_is_used_and_recorded(tiny_osm: Path) -> None:
     slow = SpeedProfile(name="slow", highway_kph={"residential": 10}, fallback_kph=10)
     G = graph_from_osm_file(tiny_osm, mode="drive", speeds=slow)
