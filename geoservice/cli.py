@@ -163,6 +163,28 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gaps(args: argparse.Namespace) -> int:
+    from geoservice.gaps import gaps_report
+    from geoservice.workflow import ensure_workspace
+
+    store = ensure_workspace(args.workspace)
+    result = gaps_report(store, resource_type=args.resource_type, max_minutes=args.max_minutes, mode=args.mode,
+                         at=args.at, suggest=args.suggest)
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.format == "json" else result.table())
+    return 0
+
+
+def _signpost(args: argparse.Namespace) -> int:
+    from geoservice.signpost import signpost
+    from geoservice.workflow import ensure_workspace
+
+    store = ensure_workspace(args.workspace)
+    result = signpost(store, point=args.point, address=args.address, resource_type=args.type, n=args.n, at=args.at,
+                      mode=args.mode)
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.format == "json" else result.table())
+    return 0
+
+
 # -- output helpers ------------------------------------------------------------------------
 
 
@@ -268,6 +290,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="FILE", help="write the itinerary to FILE instead of stdout")
     p.add_argument("--map", type=Path, metavar="FILE", help="also write the route map (HTML, works offline)")
     p.set_defaults(handler=_plan)
+
+    p = verbs.add_parser("gaps", parents=[common, fmt], help="hotspots far from resources; where a new site helps",
+                         description="Travel time from each hotspot to the nearest open resource of each type, "
+                         "gaps beyond a threshold, and optionally the best new sites (maximal covering).")
+    p.add_argument("--resource-type", metavar="T", help="one resource type (default: every type in the workspace)")
+    p.add_argument("--max-minutes", type=float, default=15.0, metavar="M", help="gap threshold in minutes (15)")
+    p.add_argument("--mode", choices=("walk", "drive"), default="walk", help="travel mode (default: walk)")
+    p.add_argument("--at", metavar="ISO-TIME", help="only count resources open then (local time, e.g. "
+                   "2026-12-01T20:30); default: now")
+    p.add_argument("--suggest", type=int, default=0, metavar="K", help="suggest K new sites per resource type")
+    p.set_defaults(handler=_gaps)
+
+    p = verbs.add_parser("signpost", parents=[common, fmt], help="the nearest open resources of a type",
+                         description="The nearest resources of a type from an address or a point, by travel "
+                         "time, with whether each is open. The caller's location is not stored or logged.")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--address", metavar="TEXT", help="an address in the workspace's area")
+    where.add_argument("--point", metavar="LON,LAT", help="a point, longitude,latitude in degrees")
+    p.add_argument("--type", required=True, metavar="T", help="resource type, e.g. shelter, food, pharmacy")
+    p.add_argument("--n", type=int, default=3, metavar="N", help="how many to list (3)")
+    p.add_argument("--at", metavar="ISO-TIME", help="local time to check opening hours at (default: now)")
+    p.add_argument("--mode", choices=("walk", "drive"), default="walk", help="travel mode (default: walk)")
+    p.set_defaults(handler=_signpost)
 
     p = verbs.add_parser("network", help="road networks")
     network_verbs = p.add_subparsers(title="network verbs", metavar="VERB", parser_class=_Parser)
