@@ -86,6 +86,8 @@ class Team:
         Whether workers may hold clients of other localities.
     caseload_per_full_time
         The capacity rule in force.
+    network
+        Provenance of the road network of each mode the travel times came from.
     """
 
     clients: tuple[Client, ...]
@@ -100,6 +102,7 @@ class Team:
     localities: dict[str, Locality] = field(default_factory=dict)
     allow_other_localities: bool = False
     caseload_per_full_time: float = DEFAULT_CASELOAD_PER_FULL_TIME
+    network: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def problem(self) -> CaseloadProblem:
         """The matrix problem :func:`geoservice.balance.solve_balance` solves."""
@@ -119,7 +122,8 @@ def build_team(clients: Sequence[Client], workers: Sequence[Worker], travel_s: F
                bases: Sequence[tuple[float, float]], *, at_home: Sequence[bool] | None = None,
                localities: Sequence[Locality] = (), leaving: Collection[str] = (),
                allow_other_localities: bool = False,
-               caseload_per_full_time: float = DEFAULT_CASELOAD_PER_FULL_TIME) -> Team:
+               caseload_per_full_time: float = DEFAULT_CASELOAD_PER_FULL_TIME,
+               network: Mapping[str, dict[str, Any]] | None = None) -> Team:
     """Build a :class:`Team` from records and a travel matrix over *all* ``workers``.
 
     Parameters
@@ -140,6 +144,8 @@ def build_team(clients: Sequence[Client], workers: Sequence[Worker], travel_s: F
         Let workers hold clients of other localities.
     caseload_per_full_time
         Need units a full-time (37.5 h) worker holds.
+    network
+        Provenance of the networks ``travel_s`` was measured on (reported with results).
     """
     if caseload_per_full_time <= 0:
         raise UserError(f"{SETTING_CASELOAD} must be above 0 (need units per {FULL_TIME_HOURS:g} h week), "
@@ -171,7 +177,7 @@ def build_team(clients: Sequence[Client], workers: Sequence[Worker], travel_s: F
                 allowed=allowed, current=current, no_caseload=no_caseload,
                 bases=tuple(bases[k] for k in keep), at_home=tuple(home[k] for k in keep),
                 localities={lc.id: lc for lc in localities}, allow_other_localities=allow_other_localities,
-                caseload_per_full_time=caseload_per_full_time)
+                caseload_per_full_time=caseload_per_full_time, network=dict(network or {}))
 
 
 def caseload_state(team: Team, assignment: IntArray | None = None) -> CaseloadState:
@@ -214,15 +220,28 @@ def rebalance(team: Team, *, max_moves: int | None = None,
 # -- the workspace --------------------------------------------------------------------------
 
 
-def base_travel_times(clients: Sequence[Client], workers: Sequence[Worker], hubs: Sequence[Hub],
-                      graphs: Mapping[str, nx.MultiDiGraph]) -> tuple[FloatArray, list[tuple[float, float]],
-                                                                     list[bool]]:
-    """Travel time (s) from each worker's home or base hub to each client, on the worker's mode.
+@dataclass(frozen=True)
+class BaseTravel:
+    """Travel from each worker's start point to each client, and where the network came from.
 
-    Returns ``(travel_s, bases, at_home)``: the ``(clients, workers)`` matrix (``np.inf``
-    where no route), the ``(lon, lat)`` each worker starts from, and whether it is a home.
+    ``travel_s`` is ``(clients, workers)`` seconds on each worker's own mode (``np.inf``:
+    no route); ``bases`` the ``(lon, lat)`` each worker starts from (EPSG:4326);
+    ``at_home`` whether that is the worker's home; ``network`` the provenance of the
+    graph of each mode used.
     """
-    from routing.matrix import travel_time_matrix
+
+    travel_s: FloatArray
+    bases: list[tuple[float, float]]
+    at_home: list[bool]
+    network: dict[str, dict[str, Any]]
+
+
+def base_travel_times(clients: Sequence[Client], workers: Sequence[Worker], hubs: Sequence[Hub],
+                      graphs: Mapping[str, nx.MultiDiGraph]) -> BaseTravel:
+    """Travel time (s) from each worker's home, or else base hub, to each client on the
+    worker's mode (``graphs`` by mode), as :func:`geoservice.travel_times.travel_times`
+    measures it: network time plus the walks between each place and its road."""
+    from geoservice.travel_times import network_provenance, place_on_network, travel_times
 
     hub_at = {h.id: (h.lon, h.lat) for h in hubs}
     bases: list[tuple[float, float]] = []
@@ -237,21 +256,17 @@ def base_travel_times(clients: Sequence[Client], workers: Sequence[Worker], hubs
         else:
             raise UserError(f"worker {w.id} has no home location and no known base hub ({w.base or 'none'})")
     travel = np.full((len(clients), len(workers)), np.inf)
-    if not clients or not workers:
-        return travel, bases, at_home
-    for mode in sorted({w.mode for w in workers}):
+    network: dict[str, dict[str, Any]] = {}
+    for mode in sorted({w.mode for w in workers}) if clients else []:
         if mode not in graphs:
             raise UserError(f"no {mode} road network in the workspace: run `outreach network build` with that mode")
         G = graphs[mode]
         cols = [j for j, w in enumerate(workers) if w.mode == mode]
-        client_nodes = _snap(G, [(c.lon, c.lat) for c in clients])
-        base_nodes = _snap(G, [bases[j] for j in cols])
-        rows = [i for i, node in enumerate(client_nodes) if node is not None]
-        starts = [j for j, node in zip(cols, base_nodes, strict=True) if node is not None]
-        if rows and starts:
-            times = travel_time_matrix(G, [n for n in base_nodes if n is not None], [client_nodes[i] for i in rows])
-            travel[np.ix_(rows, starts)] = times.T
-    return travel, bases, at_home
+        placed = place_on_network(G, [(c.lon, c.lat) for c in clients])
+        starts = place_on_network(G, [bases[j] for j in cols])
+        travel[:, cols] = travel_times(G, starts, placed).T
+        network[mode] = network_provenance(G)
+    return BaseTravel(travel, bases, at_home, network)
 
 
 def workspace_team(store: GeoPackageStore, *, allow_other_localities: bool = False,
@@ -268,10 +283,11 @@ def workspace_team(store: GeoPackageStore, *, allow_other_localities: bool = Fal
     per_fte = caseload_per_full_time if caseload_per_full_time is not None else _setting(
         settings, SETTING_CASELOAD, DEFAULT_CASELOAD_PER_FULL_TIME)
     graphs = {mode: workspace_graph(store, mode) for mode in sorted({w.mode for w in workers})}
-    travel, bases, at_home = base_travel_times(clients, workers, store.records("hubs"), graphs)
-    return build_team(clients, workers, travel, bases, at_home=at_home, localities=store.records("localities"),
-                      leaving=leaving, allow_other_localities=allow_other_localities,
-                      caseload_per_full_time=per_fte)
+    travel = base_travel_times(clients, workers, store.records("hubs"), graphs)
+    return build_team(clients, workers, travel.travel_s, travel.bases, at_home=travel.at_home,
+                      localities=store.records("localities"), leaving=leaving,
+                      allow_other_localities=allow_other_localities, caseload_per_full_time=per_fte,
+                      network=travel.network)
 
 
 def workspace_caseload(store: GeoPackageStore, *, allow_other_localities: bool = False) -> CaseloadState:
@@ -304,12 +320,3 @@ def _setting(settings: Mapping[str, str], key: str, default: float) -> float:
         return float(text)
     except ValueError:
         raise UserError(f"workspace setting {key} = {text!r} is not a number") from None
-
-
-def _snap(G: nx.MultiDiGraph, points: Sequence[tuple[float, float]]) -> list[Any]:
-    """Nearest network node of each ``(lon, lat)``; None for an invalid point. How far a
-    point is from the road does not matter here: the client is still someone's."""
-    from routing.snap import snap_points
-
-    result = snap_points(G, [p[0] for p in points], [p[1] for p in points])
-    return result.nodes.tolist()

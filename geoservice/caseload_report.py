@@ -304,7 +304,8 @@ class BalanceResult:
                 "settings": {"max_moves": self.max_moves, "allow_other_localities": team.allow_other_localities,
                              "caseload_per_full_time": team.caseload_per_full_time, "full_time_hours": 37.5,
                              "move_cost_minutes": self.move_cost_minutes,
-                             "leaving": sorted(k for k, v in team.no_caseload.items() if v == "leaving")}}
+                             "leaving": sorted(k for k, v in team.no_caseload.items() if v == "leaving")},
+                "network": team.network}
 
     def table(self) -> str:
         """The result as plain text: loads before and after, moves, shortfalls, solver status."""

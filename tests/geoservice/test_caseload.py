@@ -280,9 +280,16 @@ def test_travel_from_hub_or_home_on_the_workers_own_mode() -> None:
     workers = [Worker("A", "Drives", base="H1", mode="drive"),
                Worker("B", "Walks", lon=24.950, lat=60.170, mode="walk")]
     clients = [_client("C1", "A"), _client("C2", "B")]
-    clients = [Client(**{**c.__dict__, "lon": lon}) for c, lon in zip(clients, (24.945, 24.950), strict=True)]
-    travel, bases, at_home = base_travel_times(clients, workers, [hub], {"drive": line(20.0), "walk": line(200.0)})
-    assert travel.tolist() == [[20.0, 200.0], [40.0, 0.0]]
-    assert bases == [(24.940, 60.170), (24.950, 60.170)] and at_home == [False, True]
+    # clients on nodes 1 and 2: no walk to the road
+    clients = [Client(**{**c.__dict__, "lon": lon, "lat": 60.170}) for c, lon in zip(clients, (24.945, 24.950),
+                                                                                     strict=True)]
+    found = base_travel_times(clients, workers, [hub], {"drive": line(20.0), "walk": line(200.0)})
+    assert found.travel_s.round(6).tolist() == [[20.0, 200.0], [40.0, 0.0]]
+    assert found.bases == [(24.940, 60.170), (24.950, 60.170)] and found.at_home == [False, True]
+    assert set(found.network) == {"drive", "walk"}
+    # 556 m north of the road: plus the walk to it at the profile's walking speed (4.8 km/h)
+    off = base_travel_times([Client(**{**clients[0].__dict__, "lat": 60.175})], workers[:1], [hub],
+                            {"drive": line(20.0)})
+    assert 20.0 + 550 / (4.8 / 3.6) < off.travel_s[0, 0] < 20.0 + 560 / (4.8 / 3.6)
     with pytest.raises(UserError, match="no known base hub"):
         base_travel_times(clients, [Worker("X", "X", base="H9")], [hub], {"drive": line(1.0)})
