@@ -185,6 +185,30 @@ def _signpost(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from geoservice.web import serve
+
+    _progress(f"serving {args.workspace} on http://{args.host}:{args.port}/ (Ctrl+C stops)")
+    serve(args.workspace, args.host, args.port)
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from geoservice.web import add_user
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"password for {args.username}: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    token = add_user(args.workspace, args.username, args.role, password, args.worker_id,
+                     localities=args.locality or None)
+    print(f"user {args.username} ({args.role}) added; API token (shown once, keep it safe):")
+    print(token)
+    return 0
+
+
 # -- output helpers ------------------------------------------------------------------------
 
 
@@ -313,6 +337,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--at", metavar="ISO-TIME", help="local time to check opening hours at (default: now)")
     p.add_argument("--mode", choices=("walk", "drive"), default="walk", help="travel mode (default: walk)")
     p.set_defaults(handler=_signpost)
+
+    p = verbs.add_parser("serve", parents=[common], help="the web app (maps, API) under a production server",
+                         description="Serve the web app (login, maps, JSON API) with waitress.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.set_defaults(handler=_serve)
+
+    p = verbs.add_parser("user", help="web app users")
+    user_verbs = p.add_subparsers(title="user verbs", metavar="VERB", parser_class=_Parser)
+    u = user_verbs.add_parser("add", parents=[common], help="add a user; reads the password from stdin, "
+                              "prints an API token", description="Add a web app user. The password is read from "
+                              "stdin (one line); the API token is printed alone on the last line.")
+    u.add_argument("username")
+    u.add_argument("--role", required=True, choices=("worker", "coordinator", "manager", "outreach", "admin"))
+    u.add_argument("--worker-id", metavar="ID", help="the worker this user is (required for --role worker)")
+    u.add_argument("--locality", action="append", metavar="ID",
+                   help="limit a co-ordinator or manager to a locality (repeat for several)")
+    u.set_defaults(handler=_user_add)
+    p.set_defaults(handler=_usage(p))
 
     p = verbs.add_parser("network", help="road networks")
     network_verbs = p.add_subparsers(title="network verbs", metavar="VERB", parser_class=_Parser)
