@@ -420,6 +420,10 @@ def _finish_graph(graph: nx.MultiDiGraph, *, mode: Mode, speeds: SpeedProfile | 
         data["speed_kph"] = memo[tag_key]
         data["travel_time"] = data["length"] / (memo[tag_key] / 3.6)
     report = _keep_largest_strong_component(graph)
+    if graph.number_of_edges() == 0:
+        msg = (f"{provenance['source']}: the {mode} ways found do not connect into a network "
+               "(e.g. a single one-way street); use a larger area")
+        raise EmptyNetworkError(msg)
     graph = ox.simplification.simplify_graph(graph, edge_attr_aggs={"length": sum, "travel_time": sum})
     for _, _, data in graph.edges(data=True):
         if data["travel_time"] > 0:  # effective speed of the whole (merged) edge

@@ -222,6 +222,10 @@ def test_extract_without_roads_for_the_mode(tmp_path: Path) -> None:
     with pytest.raises(EmptyNetworkError, match=r"paths\.osm: no drive ways"):
         graph_from_osm_file(path, mode="drive")
     assert graph_from_osm_file(path, mode="walk").number_of_nodes() == 2
+    one_way = tmp_path / "one-way.osm"
+    one_way.write_text(path.read_text().replace("v='footway'/>", "v='residential'/><tag k='oneway' v='yes'/>"))
+    with pytest.raises(EmptyNetworkError, match="do not connect into a network"):
+        graph_from_osm_file(one_way, mode="drive")
     with pytest.raises(ValueError, match="mode 'fly'"):
         graph_from_osm_file(path, mode="fly")  # type: ignore[arg-type]
 
