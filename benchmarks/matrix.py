@@ -14,6 +14,7 @@ Run: ``python benchmarks/matrix.py [--osm-dir DIR] [--sizes 100 300 1000]``.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -64,6 +65,8 @@ def main() -> None:
         sys.exit(f"no .osm.pbf files in {args.osm_dir}; pass --osm-dir")
     header = (f"{'extract':<34}{'nodes':>7}{'edges':>7}{'N':>6}{'project s':>11}{'first s':>9}"
               f"{'plain scipy s':>15}{'+dist s':>9}{'networkx s':>12}{'ratio':>8}{'max rel diff':>14}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs, load average {load} (timings on a busy machine stretch accordingly)")
     print(header)
     print("-" * len(header))
     for path in files:

@@ -11,6 +11,7 @@ Run: ``python benchmarks/network_build.py [--osm-dir DIR] [--modes drive walk bi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -32,6 +33,8 @@ def main() -> None:
     files = [*sorted(args.osm_dir.glob("*.osm.pbf")), REPO / "data" / "helsinki.osm.pbf"]
     header = (f"{'extract':<34}{'MB':>6}{'mode':>6}{'build s':>9}{'cache 1st s':>12}{'cache load s':>13}"
               f"{'nodes':>7}{'edges':>7}{'km':>8}{'dropped comps/nodes/km':>24}{'missing refs':>13}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs, load average {load} (timings on a busy machine stretch accordingly)")
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as cache:
