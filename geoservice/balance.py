@@ -286,14 +286,16 @@ def solve_balance(problem: CaseloadProblem, *, max_moves: int | None = None,
     models: dict[int, GroupModel] = {}
     caps: dict[int, float] = {}
     runs: dict[int, Run] = {}
-    # pass 1: each group, smallest first, gets half its share of the time left; pass 2:
-    # groups not yet proven optimal share what is left, restarting from their incumbents
+    # pass 1: each group, smallest first, gets half its share of the time left (all of it
+    # when alone: a restart loses the search tree); pass 2: groups not yet proven optimal
+    # share what is left, restarting from their incumbents
+    first_share = 0.5 if len(groups) > 1 else 1.0
     for first in (True, False):
         todo = order if first else [k for k in order if runs[k].status != "optimal"]
         waiting = sum(sizes[k] for k in todo)
         for k in todo:
             left = time_limit - (time.perf_counter() - start)
-            share = max(left * sizes[k] / waiting * (0.5 if first else 1.0), 0.05)
+            share = max(left * sizes[k] / waiting * (first_share if first else 1.0), 0.05)
             waiting -= sizes[k]
             if first:
                 model = models[k] = GroupModel(prep, groups[k], max_moves=max_moves)
