@@ -11,7 +11,11 @@ where the worker is. Labels are:
 * with a cap (``Vehicle.max_work``): ``(cost, e, l, d)`` duration segments as in
   :mod:`routing._vrp_schedule`, one per window choice, so the smallest working
   time (and so the overtime) is exact. A label dominates another when it costs
-  no more, can finish no later, has no more working time and can start no later.
+  no more, can finish no later, has no more working time and can start no later
+  (the last only matters while a window opening or a break is still ahead, so
+  it is not compared after that). These labels are slower, so a capped day is
+  first solved without the cap: when that optimum needs no overtime it is the
+  answer (the cap only removes days and adds cost).
 
 The best day maximises the number of required stops served, then the prizes
 collected, then minimises cost; ties go to the earlier finish. A first pass
