@@ -63,7 +63,7 @@ def _one_line(text: str) -> str:
 def _demo(args: argparse.Namespace) -> int:
     from geoservice.demo import DEMO_SEED
     from geoservice.store import GeoPackageStore
-    from geoservice.workflow import DEMO_TIMEZONE, build_demo_workspace
+    from geoservice.workflow import DEMO_TIMEZONE, build_demo_workspace, first_working_day, run_day
 
     store = GeoPackageStore(args.workspace, create=True)
     start = args.start or dt.date.today()
@@ -81,10 +81,19 @@ def _demo(args: argparse.Namespace) -> int:
     print("\nPer locality:")
     print(_table([{"locality": name, **c} for name, c in summary.per_locality.items()],
                  ["locality", "clients", "workers"], indent="  "))
-    for line in summary.extra:
-        print(line)
     print(f"\nImport files of the demo (examples of each format): {summary.data_dir}")
-    print("Next: `outreach list clients`, `outreach plan --worker W01 --date YYYY-MM-DD`.")
+    day = first_working_day(start)
+    _progress(f"planning {day}: every worker's day, caseloads, coverage and gaps ...")
+    run = run_day(store, day)
+    print(f"\nThe team's day, {day:%A %d %B %Y}:")
+    for line in run.lines:
+        print(f"  {line}")
+    print(f"\nMaps, day sheets, calendars (ICS) and GPX routes: {run.folder} (open {run.folder / 'index.html'})")
+    ws = f" --workspace {args.workspace}" if Path(args.workspace) != DEFAULT_WORKSPACE else ""
+    print("\nIn the web app:")
+    print(f"  outreach user add admin --role admin{ws}     (type a password; prints an API token)")
+    print(f"  outreach serve{ws}                           then open http://127.0.0.1:8000/")
+    print(f"Try: outreach plan --worker W01 --date {day}{ws}")
     return 0
 
 
@@ -182,6 +191,20 @@ def _signpost(args: argparse.Namespace) -> int:
     result = signpost(store, point=args.point, address=args.address, resource_type=args.type, n=args.n, at=args.at,
                       mode=args.mode)
     print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.format == "json" else result.table())
+    return 0
+
+
+def _balance(args: argparse.Namespace) -> int:
+    from geoservice.caseload import balance_workspace
+    from geoservice.workflow import apply_balance, ensure_workspace
+
+    store = ensure_workspace(args.workspace)
+    result = balance_workspace(store, max_moves=args.max_moves, leaving=args.leaving or (),
+                               allow_other_localities=args.allow_other_localities)
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1) if args.format == "json" else result.table())
+    if args.apply:
+        changed = apply_balance(store, result)
+        _progress(f"applied: {changed} clients now have a new usual worker")
     return 0
 
 
@@ -337,6 +360,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--at", metavar="ISO-TIME", help="local time to check opening hours at (default: now)")
     p.add_argument("--mode", choices=("walk", "drive"), default="walk", help="travel mode (default: walk)")
     p.set_defaults(handler=_signpost)
+
+    p = verbs.add_parser("balance", parents=[common, fmt], help="caseloads per worker and a fair rebalancing",
+                         description="Caseloads per worker and locality (need-weighted), and an exact "
+                         "rebalancing within capacity that moves as few clients as possible, each move explained.")
+    p.add_argument("--max-moves", type=int, metavar="N", help="move at most N clients")
+    p.add_argument("--leaving", action="append", metavar="ID", help="a worker leaving: their clients move "
+                   "(repeat for several)")
+    p.add_argument("--allow-other-localities", action="store_true",
+                   help="allow moving a client to a worker of another locality")
+    p.add_argument("--apply", action="store_true", help="write the proposed usual workers into the workspace")
+    p.set_defaults(handler=_balance)
 
     p = verbs.add_parser("serve", parents=[common], help="the web app (maps, API) under a production server",
                          description="Serve the web app (login, maps, JSON API) with waitress.")

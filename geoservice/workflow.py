@@ -7,11 +7,14 @@ reports what they return.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geoservice.caseload_report import BalanceResult
 from geoservice.demo import make_demo
 from geoservice.errors import WorkspaceError
 from geoservice.io.importer import import_files
@@ -94,6 +97,111 @@ def write_route_map(store: GeoPackageStore, day: WorkerDay, path: str | Path) ->
                   title=f"{day.worker.name}, {day.date:%a %d %b %Y}", start_name=day.start_name, unplanned=unplanned)
     path.write_text(render_html(m), encoding="utf-8")
     return path
+
+
+@dataclass
+class DayRun:
+    """What :func:`run_day` wrote, and the headline figures."""
+
+    date: dt.date
+    folder: Path
+    files: dict[str, Path]
+    lines: list[str]
+
+
+def first_working_day(day: dt.date) -> dt.date:
+    """``day`` if it is a weekday, else the Monday after."""
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def run_day(store: GeoPackageStore, date: dt.date) -> DayRun:
+    """Run the team's planning for ``date`` and write every output under
+    ``<workspace>/outputs/<date>/``: each worker's itinerary (day sheet, ICS, GPX, CSV,
+    route map), the caseload map and balance proposal, locality coverage and resource
+    gaps, and an ``index.html`` linking them. Every map file works offline."""
+    from geoservice.caseload import balance_workspace, workspace_caseload
+    from geoservice.coverage import locality_coverage
+    from geoservice.coverage_maps import build_coverage_map, build_gap_map
+    from geoservice.daysheet import day_sheet_html
+    from geoservice.gaps import gaps_report
+    from geoservice.plans import plan_worker_day
+    from geoservice.reports import itinerary_csv, itinerary_gpx, itinerary_ics
+    from maps.base import copy_assets, render_html
+    from maps.caseload import caseload_map
+
+    folder = store.outputs_dir / date.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    copy_assets(folder)
+    files: dict[str, Path] = {}
+    lines: list[str] = []
+    settings = store.settings()
+    rate, currency = float(settings.get("mileage_rate_per_km", 0) or 0), settings.get("currency", "")
+
+    def write(name: str, text: str) -> Path:
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        files[name] = path
+        return path
+
+    planned = travel = unplanned = 0
+    for worker in (w for w in store.records("workers") if w.is_available(date) and not w.relief):
+        day = plan_worker_day(store, worker.id, date)
+        if not day.clients:
+            continue
+        write(f"{worker.id}-day-sheet.html", day_sheet_html(day, rate_per_km=rate, currency=currency))
+        write(f"{worker.id}.ics", itinerary_ics(day))
+        write(f"{worker.id}.gpx", itinerary_gpx(day))
+        write(f"{worker.id}.csv", itinerary_csv(day))
+        files[f"{worker.id}-route.html"] = write_route_map(store, day, folder / f"{worker.id}-route.html")
+        planned += len(day.plan.visits)
+        unplanned += len(day.plan.unassigned)
+        travel += day.plan.travel_time_s
+    lines.append(f"day plans: {planned} visits planned for each worker's own clients, {unplanned} need cover or "
+                 f"another day, {travel / 3600:.1f} h travel in all")
+
+    state = workspace_caseload(store)
+    G_drive = workspace_graph(store, "drive")
+    write("caseloads.html", render_html(caseload_map(state, show_clients=True, graph=G_drive)))
+    balance = balance_workspace(store)
+    write("balance.json", json.dumps(balance.as_json(), ensure_ascii=False, indent=1))
+    n = len(balance.moves)
+    lines.append(f"caseloads: {state.summary()}; the proposed rebalancing moves {n} client{'s' if n != 1 else ''}")
+
+    coverage = locality_coverage(store, minutes=15)
+    write("coverage.json", json.dumps(coverage.as_json(), ensure_ascii=False, indent=1))
+    write("coverage.html", render_html(build_coverage_map(store, minutes=15, mode="walk",
+                                                          visible_clients=store.records("clients"))))
+    evening = dt.datetime.combine(date, dt.time(20, 0))
+    gaps = gaps_report(store, max_minutes=10, mode="walk", at=evening.isoformat(), suggest=1)
+    write("gaps.json", json.dumps(gaps.as_json(), ensure_ascii=False, indent=1))
+    write("gaps.html", render_html(build_gap_map(store, max_minutes=10, mode="walk", at=evening, suggest=1)))
+    in_gap = sum(row["people_in_gap"] for row in gaps.summary())
+    lines.append(f"resource gaps at 20:00 on foot: {in_gap} person-gaps over 10 min across "
+                 f"{len(gaps.summary())} resource types")
+    write("index.html", _index_page(date, files))
+    return DayRun(date, folder, files, lines)
+
+
+def _index_page(date: dt.date, files: dict[str, Path]) -> str:
+    import html
+
+    items = "".join(f'<li><a href="{html.escape(name)}">{html.escape(name)}</a></li>' for name in sorted(files))
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Outreach plan {date}</title></head>"
+            f"<body style='font:15px system-ui,sans-serif;margin:2em'><h1>Outreach plan for {date:%A %d %B %Y}</h1>"
+            f"<p>Confidential: contains client information.</p><ul>{items}</ul></body></html>")
+
+
+def apply_balance(store: GeoPackageStore, result: BalanceResult) -> int:
+    """Make a balancing proposal real: each moved or newly assigned client gets its new
+    usual worker, in one transaction. Returns how many clients changed."""
+    new_worker = {m.client: m.to_worker for m in (*result.moves, *result.assigned) if m.to_worker}
+    changed = [dataclasses.replace(c, usual_worker=new_worker[c.id]) for c in store.records("clients")
+               if c.id in new_worker and c.usual_worker != new_worker[c.id]]
+    if changed:
+        store.write({"clients": changed})
+    return len(changed)
 
 
 def ensure_workspace(root: str | Path) -> GeoPackageStore:
