@@ -145,7 +145,8 @@ def numbered_icon(number: int | str, colour: str, *, size: int = 24) -> folium.D
 
 def label_icon(text: str, colour: str) -> folium.DivIcon:
     """A small square label marker (a hub, a suggested site), drawn with CSS only."""
-    style = (f"background:{colour};color:#fff;padding:2px 4px;border-radius:3px;border:1px solid #fff;"
+    style = (f"display:inline-block;background:{colour};color:#fff;padding:2px 4px;border-radius:3px;"
+             "border:1px solid #fff;"
              "font:bold 11px system-ui,sans-serif;white-space:nowrap;box-shadow:0 0 3px rgba(0,0,0,.5);")
     return folium.DivIcon(html=f'<div style="{style}">{html.escape(text)}</div>', icon_anchor=(8, 8))
 
