@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import random
 import sys
 import time
@@ -96,7 +97,7 @@ def run_ortools(problem: Problem, limit: float, seed: int = 1) -> Routes:
         wins = sorted(s.windows)
         if wins:
             tdim.CumulVar(idx).SetRange(wins[0][0], wins[-1][1])
-            for (_, b), (a, _) in zip(wins[:-1], wins[1:], strict=True):
+            for (_, b), (a, _) in itertools.pairwise(wins):
                 if a > b + 1:
                     tdim.CumulVar(idx).RemoveInterval(b + 1, a - 1)
         allowed = [k for k, v in enumerate(fleet) if s.skills <= v.skills]
@@ -285,15 +286,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'solver':12} {'optimal':>8} {'complete':>9} {'mean gap %':>11} {'mean s':>7} {'max s':>7}")
         for name, rows in table_rows.items():
             g = np.array([r[0] for r in rows])
-            print(f"{name:12} {int(np.sum(np.abs(g) < 1e-9)):>5}/{len(rows):<2} {sum(r[2] for r in rows):>6}/{len(rows):<2}"
-                  f" {np.nanmean(g):>11.2f} {np.mean([r[1] for r in rows]):>7.2f} {max(r[1] for r in rows):>7.2f}")
+            optimal, complete = int(np.sum(np.abs(g) < 1e-9)), sum(r[2] for r in rows)
+            print(f"{name:12} {optimal:>5}/{len(rows):<2} {complete:>6}/{len(rows):<2} {np.nanmean(g):>11.2f}"
+                  f" {np.mean([r[1] for r in rows]):>7.2f} {max(r[1] for r in rows):>7.2f}")
     if "medium" in args.sets:
         print(f"\n== medium days (5 workers, 50 visits, windows, skills, capacity, lunch), {limit:g} s")
         print(f"{'day':4}" + "".join(f"{name:>32}" for name in SOLVERS))
         for seed in range(args.medium_days):
             problem = medium_day(seed)
             cells = []
-            for name, run in SOLVERS.items():
+            for run in SOLVERS.values():
                 t = time.perf_counter()
                 routes = run(problem, limit, 1)
                 t = time.perf_counter() - t

@@ -281,11 +281,6 @@ class Problem:
         pref = self.stops[j].preferred_vehicle
         return self.preference_penalty if pref is not None and pref != self.vehicles[v].id else 0
 
-    def can_serve(self, v: int, j: int) -> bool:
-        """Whether vehicle ``v`` has the skills and capacity to serve stop ``j`` alone."""
-        veh, stop = self.vehicles[v], self.stops[j]
-        return stop.skills <= veh.skills and (veh.capacity is None or stop.demand <= veh.capacity)
-
 
 @dataclass(frozen=True)
 class TakenBreak:
@@ -313,7 +308,8 @@ class Route:
     breaks
         Breaks taken, in order.
     start_time, end_time
-        Leaving the start and arriving at the end.
+        The working day's start at the start place (the worker leaves then, or
+        after a break taken there) and the arrival at the end place.
     travel_time, distance
         Sum over the legs: seconds; metres (None without a distance matrix).
     working_time, overtime
