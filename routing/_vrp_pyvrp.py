@@ -44,11 +44,14 @@ iterations without improvement; ``MaxRuntime`` is only a safety net, and
 
 Several cores: ``PARALLEL_SEEDS = 2`` runs a second seed in a forked process
 and keeps the better result (ties to the lower seed); still repeatable. At
-equal iterations the best of two seeds averaged 0.44% above the best known on
-18 hard Solomon instances against 0.48% for one seed, but at 10 s of wall
-clock on this project's shared 2-core machine it gained nothing (0.385% vs
-0.377% on 10 instances: the two processes slowed each other down), so it is
-off by default (see ``benchmarks/solver_compare.py --sets seeds``).
+10 s on this project's 2-core machine while it was idle, the best of two seeds
+averaged 0.44% above the best known on 18 hard Solomon instances against
+0.52% for one seed (0.007% vs 0.011% on 10 easier ones), for 0.2-0.4 s more;
+while other jobs loaded the machine it gained nothing (0.385% vs 0.377%: the
+processes slowed each other down). It doubles the CPU a plan takes on a server
+that also serves other requests, and forks inside web workers, so it is off
+by default; batch runs can switch it on (see ``benchmarks/solver_compare.py
+--sets seeds``).
 """
 
 from __future__ import annotations
