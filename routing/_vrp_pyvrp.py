@@ -83,7 +83,7 @@ RawRoutes = list[tuple[int, list[int]]]  # (vehicle type, client indices in orde
 ITERATIONS_PER_SECOND_SQRT_CLIENTS = 8_000
 #: total break clients above which breaks are modelled in two phases (measured: the
 #: one-phase model wins at 2 workers x 12 visits, ties at 3 x 25, loses at 4 x 35 and
-#: is 4-9% worse than two phases at 5 x 50, see benchmarks/solver_compare.py)
+#: is 9-14% worse than two phases at 5 x 50 in 10 s)
 BREAK_CLIENTS_MAX = 100
 #: routes with at most this many stops are re-ordered exactly after the search
 POLISH_MAX_STOPS = 10
