@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         bks = {r["instance"]: float(r["distance"]) for r in csv.DictReader(fh)}
     names = args.instances or sorted(bks, key=lambda n: (CLASSES.index(n[:-2]), n))
     gaps: dict[str, list[float]] = {}
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (timings suffer when other jobs run)")
     print(f"{'instance':8} {'cost':>8} {'BKS':>8} {'gap %':>6} {'wall s':>6} {'cpu s':>6} {'iters':>6}  routes")
     for name in names:
         fleet, capacity, table, dist = read_instance(args.data / f"{name}.txt")
@@ -108,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     for cls in CLASSES:
         if cls in gaps:
             print(f"{cls:4} {len(gaps[cls]):2d} instances: average gap {np.mean(gaps[cls]):.3f}%")
-    print(f"all  {len(every):2d} instances at {args.time_limit:g} s: average gap {np.mean(every):.3f}%")
+    print(f"all  {len(every):2d} instances at {args.time_limit:g} s: average gap {np.mean(every):.3f}% "
+          f"(load average now {os.getloadavg()[0]:.2f})")
     return 0
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import os
 import random
 import sys
 import time
@@ -243,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args(argv)
     limit = args.time_limit
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (timings suffer when other jobs run)")
     if "solomon" in args.sets:
         with (args.data / "BKS.csv").open() as fh:
             bks = {r["instance"]: float(r["distance"]) for r in csv.DictReader(fh)}

@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -209,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", action="store_true", help="random town, not the Rutland network")
     args = parser.parse_args(argv)
     sample = None if args.synthetic else road_matrices()
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (timings suffer when other jobs run)")
     if sample is None:
         print("travel times: random points in a 12 km town with detours")
         sample = town_matrices
