@@ -122,6 +122,66 @@ class DayPlan:
         return int((self.end_time - self.start_time).total_seconds())
 
 
+#: Integer travel time (s) and distance (m) standing for "no route" in solver matrices:
+#: far beyond any working day, small enough that sums never overflow.
+UNREACHABLE = 10_000_000
+
+
+@dataclass
+class PlaceNetwork:
+    """Places (lon/lat) snapped to one road network, with integer matrices between them.
+
+    ``durations[i, j]`` (s, rounded up) and ``distances[i, j]`` (m along the fastest
+    route) are :data:`UNREACHABLE` where there is no route or a place is further than
+    the snap limit from the network (``far``).
+    """
+
+    G: nx.MultiDiGraph
+    mode: str
+    nodes: list[Any]
+    snap_m: np.ndarray
+    far: np.ndarray
+    durations: np.ndarray
+    distances: np.ndarray
+
+    def reachable(self, i: int, j: int) -> bool:
+        """Whether place ``j`` can be reached from place ``i``."""
+        return bool(self.durations[i, j] < UNREACHABLE)
+
+
+def place_network(G: nx.MultiDiGraph, points: Sequence[tuple[float, float]], *, mode: str | None = None,
+                  max_snap_m: float = MAX_SNAP_M) -> PlaceNetwork:
+    """Snap ``points`` (``(lon, lat)``, EPSG:4326) to ``G`` and compute exact travel-time and
+    distance matrices between them (one Dijkstra per distinct node)."""
+    from routing.snap import snap_points
+
+    snapped = snap_points(G, [p[0] for p in points], [p[1] for p in points], max_distance_m=max_snap_m)
+    nodes = list(snapped.nodes)
+    unique = list(dict.fromkeys(n for n, far in zip(nodes, snapped.far, strict=True) if not far))
+    durations = np.full((len(points), len(points)), UNREACHABLE, dtype=np.int64)
+    distances = durations.copy()
+    if unique:
+        times_s, metres = fastest_route_matrices(G, unique, unique)
+        index = {n: i for i, n in enumerate(unique)}
+        rows = [i for i, far in enumerate(snapped.far) if not far]
+        at = np.array([index[nodes[i]] for i in rows])
+        grid = np.ix_(rows, rows)
+        durations[grid] = to_integer_seconds(times_s, unreachable=UNREACHABLE)[np.ix_(at, at)]
+        distances[grid] = to_integer_meters(metres, unreachable=UNREACHABLE)[np.ix_(at, at)]
+        durations[grid] = np.where(distances[grid] >= UNREACHABLE, UNREACHABLE, durations[grid])
+    np.fill_diagonal(durations, 0)  # a place is where it is, even off the network
+    np.fill_diagonal(distances, 0)
+    return PlaceNetwork(G, mode or str(G.graph.get("provenance", {}).get("mode", "")), nodes,
+                        np.asarray(snapped.distance_m, dtype=float), np.asarray(snapped.far, dtype=bool),
+                        durations, distances)
+
+
+def far_reason(distance_m: float, max_snap_m: float = MAX_SNAP_M) -> str:
+    """Why a place far from the roads is not routed."""
+    return (f"location is {distance_m:,.0f} m from the nearest road (more than {max_snap_m:,.0f} m): "
+            "check its coordinates")
+
+
 def plan_day(G: nx.MultiDiGraph, visits: Sequence[VisitRequest], *, start: tuple[float, float],
              end: tuple[float, float] | None = None, shift: tuple[dt.datetime, dt.datetime],
              breaks: Sequence[LunchBreak] = (), mode: str | None = None, skills: frozenset[str] = frozenset(),
@@ -157,114 +217,115 @@ def plan_day(G: nx.MultiDiGraph, visits: Sequence[VisitRequest], *, start: tuple
     Returns
     -------
     DayPlan
+
+    Raises
+    ------
+    ValueError
+        The start or end point is further than ``max_snap_m`` from the network.
     """
-    day = shift[0].date()
     end = end or start
-    snaps = _snap(G, [start, end] + [(v.lon, v.lat) for v in visits])
+    net = place_network(G, [start, end] + [(v.lon, v.lat) for v in visits], mode=mode, max_snap_m=max_snap_m)
+    for label, k in (("start", 0), ("end", 1)):
+        if net.far[k]:
+            raise ValueError(f"the day's {label} point is {net.snap_m[k]:,.0f} m from the nearest road")
+    clock = DayClock(shift[0])
     unassigned: dict[str, str] = {}
-    placed: list[tuple[VisitRequest, Any, float]] = []
-    for v, (node, distance_m) in zip(visits, snaps[2:], strict=True):
-        if distance_m > max_snap_m:
-            unassigned[v.id] = (f"location is {distance_m:,.0f} m from the nearest road "
-                                f"(more than {max_snap_m:,.0f} m): check its coordinates")
-        else:
-            placed.append((v, node, distance_m))
-    for label, (_, distance_m) in (("start", snaps[0]), ("end", snaps[1])):
-        if distance_m > max_snap_m:
-            raise ValueError(f"the day's {label} point is {distance_m:,.0f} m from the nearest road")
-
-    nodes = list(dict.fromkeys([snaps[0][0], snaps[1][0]] + [node for _, node, _ in placed]))
-    index = {n: i for i, n in enumerate(nodes)}
-    times_s, metres = fastest_route_matrices(G, nodes, nodes)
-    unreachable = _unreachable(times_s, index[snaps[0][0]], index[snaps[1][0]],
-                               [(v.id, index[node]) for v, node, _ in placed])
-    unassigned.update(unreachable)
-    placed = [p for p in placed if p[0].id not in unreachable]
-    big = int(1e7)  # unreachable pairs left (between two visits): never worth a day
-    durations = to_integer_seconds(times_s, unreachable=big)
-    distances = to_integer_meters(metres, unreachable=big)
-
-    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=shift[0].tzinfo)
-    sec = _seconds_since(midnight)
-    stops = [vrp.Stop(id=v.id, location=index[node], service=int(v.duration_s),
-                      windows=tuple((sec(a), sec(b)) for a, b in v.windows), skills=v.skills, required=v.required,
-                      prize=v.prize)
-             for v, node, _ in placed]
-    vehicle = vrp.Vehicle(id="worker", start=index[snaps[0][0]], end=index[snaps[1][0]],
-                          shift=(sec(shift[0]), sec(shift[1])), skills=skills,
-                          breaks=tuple(vrp.Break(window=(sec(b.window[0]), sec(b.window[1]) - b.duration_s),
-                                                 duration=b.duration_s) for b in breaks))
-    solution = vrp.solve(vrp.Problem(durations, stops, [vehicle], distances=distances),
+    stops, requests = [], {}
+    for k, v in enumerate(visits, start=2):
+        why = _unreachable_reason(net, k, 0, 1)
+        if why:
+            unassigned[v.id] = why
+            continue
+        requests[v.id] = (v, k)
+        stops.append(stop_for(v, k, clock))
+    vehicle = vrp.Vehicle(id="worker", start=0, end=1, shift=(clock.seconds(shift[0]), clock.seconds(shift[1])),
+                          skills=skills, breaks=tuple(break_for(b, clock) for b in breaks))
+    solution = vrp.solve(vrp.Problem(net.durations, stops, [vehicle], distances=net.distances),
                          time_limit=time_limit, seed=seed)
     unassigned.update(solution.unassigned)
     route = solution.routes[0] if solution.routes else None
-    return _day_plan(G, day, midnight, mode or str(G.graph.get("provenance", {}).get("mode", "")), start, end,
-                     {v.id: (v, node, d) for v, node, d in placed}, route, durations, distances, index,
-                     (snaps[0][0], snaps[1][0]), unassigned, solution)
+    return day_plan_from_route(net, route, solution, clock=clock, requests=requests, start=(start, 0),
+                               end=(end, 1), unassigned=unassigned)
 
 
-def _snap(G: nx.MultiDiGraph, points: Sequence[tuple[float, float]]) -> list[tuple[Any, float]]:
-    """Nearest network node of each ``(lon, lat)`` and the point's distance to the road (m)."""
-    from routing.snap import snap_points
+@dataclass(frozen=True)
+class DayClock:
+    """Converts between local datetimes of the plan day and solver seconds since midnight."""
 
-    result = snap_points(G, [p[0] for p in points], [p[1] for p in points])
-    return [(node, float(d)) for node, d in zip(result.nodes, result.distance_m, strict=True)]
+    midnight: dt.datetime
 
+    def __init__(self, any_time_that_day: dt.datetime) -> None:
+        object.__setattr__(self, "midnight", any_time_that_day.replace(hour=0, minute=0, second=0, microsecond=0))
 
-def _unreachable(times_s: np.ndarray, start: int, end: int, stops: list[tuple[str, int]]) -> dict[str, str]:
-    out = {}
-    for stop_id, j in stops:
-        if not np.isfinite(times_s[start, j]):
-            out[stop_id] = "no road route from the day's start to this visit (one-way streets or a closed road)"
-        elif not np.isfinite(times_s[j, end]):
-            out[stop_id] = "no road route from this visit back to the day's end"
-    return out
+    def seconds(self, t: dt.datetime) -> int:
+        """Seconds since midnight of ``t``."""
+        return int((t - self.midnight).total_seconds())
 
-
-def _seconds_since(midnight: dt.datetime):  # type: ignore[no-untyped-def]
-    def sec(t: dt.datetime) -> int:
-        return int((t - midnight).total_seconds())
-
-    return sec
+    def at(self, seconds: int) -> dt.datetime:
+        """The local datetime ``seconds`` after midnight."""
+        return self.midnight + dt.timedelta(seconds=int(seconds))
 
 
-def _day_plan(G: nx.MultiDiGraph, day: dt.date, midnight: dt.datetime, mode: str, start: tuple[float, float],
-              end: tuple[float, float], placed: dict[str, tuple[VisitRequest, Any, float]],
-              route: vrp.Route | None, durations: np.ndarray, distances: np.ndarray, index: dict[Any, int],
-              ends: tuple[Any, Any], unassigned: dict[str, str], solution: vrp.Solution) -> DayPlan:
+def stop_for(visit: VisitRequest, place: int, clock: DayClock, *, preferred: str | None = None) -> vrp.Stop:
+    """A visit as a solver stop at matrix index ``place``."""
+    return vrp.Stop(id=visit.id, location=place, service=int(visit.duration_s),
+                    windows=tuple((clock.seconds(a), clock.seconds(b)) for a, b in visit.windows),
+                    skills=visit.skills, required=visit.required, prize=visit.prize, preferred_vehicle=preferred)
+
+
+def break_for(lunch: LunchBreak, clock: DayClock) -> vrp.Break:
+    """A break lying wholly inside its window, as a solver break (bounds on its start)."""
+    return vrp.Break(window=(clock.seconds(lunch.window[0]), clock.seconds(lunch.window[1]) - lunch.duration_s),
+                     duration=lunch.duration_s)
+
+
+def _unreachable_reason(net: PlaceNetwork, k: int, start: int, end: int) -> str | None:
+    if net.far[k]:
+        return far_reason(float(net.snap_m[k]))
+    if not net.reachable(start, k):
+        return "no road route from the day's start to this visit (one-way streets or a closed road)"
+    if not net.reachable(k, end):
+        return "no road route from this visit back to the day's end"
+    return None
+
+
+def day_plan_from_route(net: PlaceNetwork, route: vrp.Route | None, solution: vrp.Solution, *, clock: DayClock,
+                        requests: dict[str, tuple[VisitRequest, int]], start: tuple[tuple[float, float], int],
+                        end: tuple[tuple[float, float], int], unassigned: dict[str, str]) -> DayPlan:
+    """A solver route on ``net`` as a :class:`DayPlan`, with the road path of every leg.
+
+    ``requests`` maps each stop id to its request and place index; ``start``/``end``
+    are ``((lon, lat), place index)``.
+    """
     from routing.paths import route_geometry
 
-    def at(seconds: int) -> dt.datetime:
-        return midnight + dt.timedelta(seconds=int(seconds))
-
-    provenance = {**G.graph.get("provenance", {}), "solver": solution.solver, "optimal": solution.optimal,
+    provenance = {**net.G.graph.get("provenance", {}), "solver": solution.solver, "optimal": solution.optimal,
                   "seed": solution.seed, "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    day = clock.midnight.date()
     if route is None or not route.stop_ids:
-        return DayPlan(day, mode, start, end, [], [], [], unassigned, None, None, 0, 0, solution.optimal,
+        return DayPlan(day, net.mode, start[0], end[0], [], [], [], unassigned, None, None, 0, 0, solution.optimal,
                        solution.solver, provenance)
+
+    def leg(origin: str, destination: str, i: int, j: int, arrive: dt.datetime) -> Leg:
+        travel_s = int(net.durations[i, j])
+        u, v = net.nodes[i], net.nodes[j]
+        geometry = route_geometry(net.G, u, v) if u != v else LineString([(net.G.nodes[u]["x"],
+                                                                           net.G.nodes[u]["y"])] * 2)
+        return Leg(origin, destination, arrive - dt.timedelta(seconds=travel_s), arrive, travel_s,
+                   int(net.distances[i, j]), geometry)
+
     visits, legs = [], []
-    previous_node, previous_id = ends[0], "start"
+    previous_id, previous_place = "start", start[1]
     for k, stop_id in enumerate(route.stop_ids):
-        request, node, snap_m = placed[stop_id]
-        legs.append(_leg(G, previous_id, stop_id, previous_node, node, at(route.arrivals[k]),
-                         durations, distances, index, route_geometry))
-        visits.append(PlannedVisit(stop_id, request.label, request.lon, request.lat, at(route.arrivals[k]),
-                                   at(route.service_starts[k]), at(route.departures[k]), route.waits[k], snap_m))
-        previous_node, previous_id = node, stop_id
-    legs.append(_leg(G, previous_id, "end", previous_node, ends[1], at(route.end_time), durations, distances,
-                     index, route_geometry))
-    taken_breaks = [TakenBreak(at(b.start), at(b.start + b.duration),
-                               route.stop_ids[b.position - 1] if b.position > 0 else None) for b in route.breaks]
-    return DayPlan(day, mode, start, end, visits, legs, taken_breaks, unassigned, at(route.start_time),
-                   at(route.end_time), sum(leg.travel_time_s for leg in legs), sum(leg.distance_m for leg in legs),
+        request, place = requests[stop_id]
+        legs.append(leg(previous_id, stop_id, previous_place, place, clock.at(route.arrivals[k])))
+        visits.append(PlannedVisit(stop_id, request.label, request.lon, request.lat, clock.at(route.arrivals[k]),
+                                   clock.at(route.service_starts[k]), clock.at(route.departures[k]), route.waits[k],
+                                   float(net.snap_m[place])))
+        previous_id, previous_place = stop_id, place
+    legs.append(leg(previous_id, "end", previous_place, end[1], clock.at(route.end_time)))
+    breaks = [TakenBreak(clock.at(b.start), clock.at(b.start + b.duration),
+                         route.stop_ids[b.position - 1] if b.position > 0 else None) for b in route.breaks]
+    return DayPlan(day, net.mode, start[0], end[0], visits, legs, breaks, unassigned, clock.at(route.start_time),
+                   clock.at(route.end_time), sum(x.travel_time_s for x in legs), sum(x.distance_m for x in legs),
                    solution.optimal, solution.solver, provenance)
-
-
-def _leg(G: nx.MultiDiGraph, origin: str, destination: str, u: Any, v: Any, arrive: dt.datetime,
-         durations: np.ndarray, distances: np.ndarray, index: dict[Any, int], route_geometry: Any) -> Leg:
-    """The leg from node ``u`` to ``v`` arriving at ``arrive`` (the worker travels just before it)."""
-    i, j = index[u], index[v]
-    travel_s = int(durations[i, j])
-    geometry = route_geometry(G, u, v) if u != v else LineString([(G.nodes[u]["x"], G.nodes[u]["y"])] * 2)
-    return Leg(origin, destination, arrive - dt.timedelta(seconds=travel_s), arrive, travel_s, int(distances[i, j]),
-               geometry)
