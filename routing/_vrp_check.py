@@ -1,7 +1,8 @@
 """Check a solution against its problem from the reported times alone.
 
 Independent of how the solution was found: it re-walks each route with the
-rules of :mod:`routing.vrp` and compares every reported number.
+rules of :mod:`routing.vrp` (on each vehicle's own travel matrices) and
+compares every reported number.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def _route(problem: Problem, v: int, r: Route) -> list[str]:
         out.append("breaks not listed in route order")
     if r.start_time < s0:
         out.append(f"starts at {r.start_time}, before the shift start {s0}")
-    dur = problem.durations
+    dur = problem.durations_of(v)
     free, here, travel = r.start_time, veh.start, 0
 
     def take_breaks(pos: int) -> None:
@@ -136,11 +137,13 @@ def _route(problem: Problem, v: int, r: Route) -> list[str]:
         out.append(f"overtime {r.overtime} misreported ({overtime})")
     nodes = [veh.start] + [problem.stops[j].location for j in idx] + [veh.end]
     legs = list(itertools.pairwise(nodes))
-    if problem.distances is not None:
-        dist = sum(int(problem.distances[a, b]) for a, b in legs)
+    metres = problem.distances_of(v)
+    if metres is not None:
+        dist = sum(int(metres[a, b]) for a, b in legs)
         if r.distance != dist:
             out.append(f"distance {r.distance} misreported (legs sum to {dist})")
-    cost = (sum(int(problem.costs[a, b]) for a, b in legs) + veh.fixed_cost + veh.overtime_cost * overtime
+    costs = problem.costs_of(v)
+    cost = (sum(int(costs[a, b]) for a, b in legs) + veh.fixed_cost + veh.overtime_cost * overtime
             + sum(problem.preference_cost(j, v) for j in idx))
     if r.cost != cost:
         out.append(f"cost {r.cost} misreported ({cost})")

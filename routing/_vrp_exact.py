@@ -1,4 +1,5 @@
-"""Exact dynamic programme for one vehicle's day (a dozen stops or so).
+"""Exact dynamic programme for one vehicle's day (a dozen stops or so), on that
+vehicle's own travel matrices (``Problem.durations_of`` / ``costs_of``).
 
 States are ``(visited set, last stop, breaks taken)``; a state keeps a Pareto
 set of labels and every label can be extended by a visit or by a break taken
@@ -85,9 +86,9 @@ class _DayDP:
         self.k = k
         nodes = [veh.start] + [problem.stops[j].location for j in cands] + [veh.end]
         idx = np.asarray(nodes, dtype=np.int64)
-        tm = problem.durations[np.ix_(idx, idx)]
+        tm = problem.durations_of(v)[np.ix_(idx, idx)]
         self.T: list[list[int]] = tm.tolist()
-        self.C: list[list[int]] = problem.costs[np.ix_(idx, idx)].tolist()
+        self.C: list[list[int]] = problem.costs_of(v)[np.ix_(idx, idx)].tolist()
         sp = _closure(tm)
         self.s0, self.s1 = problem.shift_of(v)
         self.svc = [0] + [problem.stops[j].service for j in cands]

@@ -4,20 +4,25 @@ A stop is a *candidate* for a vehicle when that vehicle has its skills and
 capacity and a day with only that stop (and the vehicle's breaks) keeps every
 rule. Stops with no candidate vehicle get a reason naming the first rule that
 fails, from the vehicle that got furthest; the solvers only see candidates.
+
+Each vehicle is checked on its own travel matrices (``Problem.durations_of``).
+Callers give unreachable pairs as a large finite travel time, so a leg longer
+than the vehicle's whole day (its shift, or its working-time cap) is reported
+as ``"unreachable: ..."`` for that vehicle rather than as a missed window.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._vrp_schedule import best_break_positions
+from ._vrp_schedule import INF, best_break_positions
 from ._vrp_validate import clock
 
 if TYPE_CHECKING:
     from .vrp import Problem
 
 # how far a one-stop day got for a vehicle, best last
-_STAGES = ("window", "shift", "work", "break", "ok")
+_STAGES = ("unreachable", "window", "shift", "work", "break", "ok")
 
 
 def reasons(problem: Problem) -> tuple[dict[int, str], dict[int, list[int]]]:
@@ -81,8 +86,14 @@ def _one_stop(problem: Problem, v: int, j: int) -> tuple[str, str]:
     """How far a day with only stop ``j`` gets for vehicle ``v``, with the reason in words."""
     veh, stop = problem.vehicles[v], problem.stops[j]
     s0, s1 = problem.shift_of(v)
-    dur = problem.durations
+    dur = problem.durations_of(v)
     go, back = int(dur[veh.start, stop.location]), int(dur[stop.location, veh.end])
+    day = min(s1 - s0, INF if veh.max_work is None else veh.max_work + veh.max_overtime)
+    if max(go, back) > day:
+        leg, way = (go, "from its start") if go > day else (back, "back to its end")
+        travel = f"{veh.profile} travel" if veh.profile is not None else "travel"
+        return "unreachable", (f"unreachable for vehicle {veh.id}: {travel} {way} takes {_hours(leg)}, "
+                               f"longer than its whole day ({_hours(day)})")
     arrive = s0 + go
     windows = problem.windows_of(j)
     latest = windows[-1][1]
@@ -110,7 +121,7 @@ def _one_stop(problem: Problem, v: int, j: int) -> tuple[str, str]:
 
 def _vehicle_key(problem: Problem, v: int) -> tuple[object, ...]:
     veh = problem.vehicles[v]
-    return (veh.start, veh.end, veh.shift, veh.breaks, veh.max_work, veh.max_overtime)
+    return (veh.start, veh.end, veh.shift, veh.breaks, veh.max_work, veh.max_overtime, veh.profile)
 
 
 def _set(skills: frozenset[str]) -> str:

@@ -6,6 +6,12 @@ Modelling (``pyvrp.ProblemData`` is built straight from numpy matrices):
   in cost), each vehicle start/end place a depot. PyVRP's *distance* matrix
   carries our cost (travel time or metres plus penalties); its *duration*
   matrix the true travel times, so every time in PyVRP is real.
+* Travel profiles (walkers and drivers on one roster): every PyVRP profile is
+  built for one vehicle type from that type's own matrices
+  (``Problem.durations_of`` / ``costs_of``), so its duration matrix is the
+  type's travel times and its distance matrix the type's costs plus its
+  penalties. Vehicles only share a type, and ordinary types only share a PyVRP
+  profile, when they travel on the same ``Vehicle.profile``.
 * Several windows: one client per window in a mutually exclusive group.
 * Required stops are optional clients with a prize larger than any solution's
   cost, so PyVRP drops one only when it cannot fit, and always returns a
@@ -134,7 +140,7 @@ def solve_heuristic(problem: Problem, stops: Sequence[int], candidates: dict[int
         first = build(problem, stops, candidates, users, shortened=True)
         best1, run1 = _run(first, PHASE1_SHARE * search, seed, end - (1 - PHASE1_SHARE * SEARCH_SHARE) * time_limit)
         plans1 = _decode(first, best1)
-        sites = {v: _near(problem, vis, stops, SITE_NEIGHBOURS) for v, (vis, _) in plans1.items()}
+        sites = {v: _near(problem, v, vis, stops, SITE_NEIGHBOURS) for v, (vis, _) in plans1.items()}
         model = build(problem, stops, candidates, users, sites=sites)
         best, run = _run(model, (1 - PHASE1_SHARE) * search, seed, end - (1 - SEARCH_SHARE) * time_limit,
                          _warm_start(problem, model, plans1))
@@ -161,7 +167,7 @@ def build(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int
         veh = problem.vehicles[v]
         key: tuple[object, ...] = ("v", v) if v in special else (
             veh.start, veh.end, veh.shift, veh.capacity, veh.skills, veh.fixed_cost, veh.max_work,
-            veh.max_overtime, veh.overtime_cost, veh.breaks if shortened else ())
+            veh.max_overtime, veh.overtime_cost, veh.breaks if shortened else (), veh.profile)
         groups.setdefault(key, []).append(v)
     type_vehicles = list(groups.values())
     # locations: depots, then stops, then break clients
@@ -227,24 +233,34 @@ def build(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int
                 client_ref.append((-1, v, b))
         break_locs[v] = pairs
     idx = np.asarray(orig, dtype=np.int64)
-    dur = problem.durations[np.ix_(idx, idx)].astype(np.int64)
-    base = problem.costs[np.ix_(idx, idx)].astype(np.int64)
-    np.fill_diagonal(dur, 0)
-    np.fill_diagonal(base, 0)
+    # per travel profile in use: (true travel times, base cost) between the model's locations
+    travel: dict[str | None, tuple[np.ndarray, np.ndarray]] = {}
+    for v in users:
+        name = problem.vehicles[v].profile
+        if name not in travel:
+            dur = problem.durations_of(v)[np.ix_(idx, idx)].astype(np.int64)
+            base = problem.costs_of(v)[np.ix_(idx, idx)].astype(np.int64)
+            np.fill_diagonal(dur, 0)
+            np.fill_diagonal(base, 0)
+            travel[name] = (dur, base)
     all_break_cols = np.asarray([loc for pairs in break_locs.values() for _, loc in pairs], dtype=np.int64)
     stop_cols = np.asarray([stop_loc[j] for j in stops], dtype=np.int64)
     profiles: dict[tuple[object, ...], int] = {}
     dist_mats: list[Any] = []  # pyvrp's stubs spell the matrix type oddly
+    dur_mats: list[Any] = []
     vtypes: list[VehicleType] = []
     for vs in type_vehicles:
         v = vs[0]
         veh = problem.vehicles[v]
-        # an ordinary type's matrix depends only on the stops it may serve
-        pkey = ("v", v) if v in special else ("serves", frozenset(j for j in stops if v in candidates[j]))
+        # an ordinary type's matrix depends only on its travel profile and the stops it may serve
+        pkey = ("v", v) if v in special else ("serves", frozenset(j for j in stops if v in candidates[j]),
+                                              veh.profile)
         if pkey not in profiles:
+            dur, base = travel[veh.profile]
             profiles[pkey] = len(dist_mats)
             dist_mats.append(_profile(problem, v, stops, candidates, base, stop_loc, stop_cols,
                                       all_break_cols, break_locs.get(v, []), depot_of, forbidden))
+            dur_mats.append(dur)
         s0, s1 = problem.shift_of(v)
         work, overtime = veh.max_work, veh.max_overtime if veh.max_work is not None else 0
         if shortened and veh.breaks:
@@ -262,8 +278,7 @@ def build(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int
             profile=profiles[pkey], name=",".join(problem.vehicles[x].id for x in vs)))
     locations = [Location(x=0.0, y=0.0) for _ in orig]
     depots = [Depot(location=i) for i in range(len(depot_nodes))]
-    durs: list[Any] = [dur] * len(dist_mats)
-    data = ProblemData(locations, clients, depots, vtypes, dist_mats, durs, groups_out)
+    data = ProblemData(locations, clients, depots, vtypes, dist_mats, dur_mats, groups_out)
     return _Model(data, client_ref, type_vehicles, stop_clients, break_client,
                   {"clients": len(clients), "break_clients": len(all_break_cols), "vehicle_types": len(vtypes),
                    "profiles": len(dist_mats)})
@@ -301,7 +316,7 @@ def _profile(problem: Problem, v: int, stops: Sequence[int], candidates: dict[in
 
 
 def _earliest_end(problem: Problem, v: int, j: int, s0: int) -> int:
-    arrive = s0 + int(problem.durations[problem.vehicles[v].start, problem.stops[j].location])
+    arrive = s0 + int(problem.durations_of(v)[problem.vehicles[v].start, problem.stops[j].location])
     wins = problem.windows_of(j)
     begin = next((max(arrive, a) for a, b in wins if b >= arrive), INF)
     return begin + problem.stops[j].service
@@ -309,14 +324,14 @@ def _earliest_end(problem: Problem, v: int, j: int, s0: int) -> int:
 
 def _cost_bound(problem: Problem, stops: Sequence[int], users: Sequence[int]) -> int:
     """An upper bound on the cost of any solution over these stops and vehicles."""
-    c = problem.costs
+    mats = list({problem.vehicles[v].profile: problem.costs_of(v) for v in users}.values())
     total = problem.preference_penalty * len(stops) + 1
-    if stops:
+    if stops and mats:
         locs = np.asarray([problem.stops[j].location for j in stops], dtype=np.int64)
-        total += int(c[:, locs].max(axis=0).sum())
+        total += int(np.max([c[:, locs].max(axis=0) for c in mats], axis=0).sum())
     for v in users:
         veh = problem.vehicles[v]
-        total += veh.fixed_cost + int(c[:, veh.end].max())
+        total += veh.fixed_cost + int(problem.costs_of(v)[:, veh.end].max())
         if veh.max_work is not None:
             total += veh.overtime_cost * veh.max_overtime
     return total
@@ -378,13 +393,13 @@ def _run_one(data: ProblemData, iters: int, seed: int, deadline: float,
     return raw, res.cost(), run
 
 
-def _near(problem: Problem, visits: list[int], stops: Sequence[int], k: int) -> set[int]:
-    """The visits and, for each, the ``k`` stops nearest to it (by travel time)."""
+def _near(problem: Problem, v: int, visits: list[int], stops: Sequence[int], k: int) -> set[int]:
+    """The visits and, for each, the ``k`` stops nearest to it (by vehicle ``v``'s travel time)."""
     out = set(visits)
     if k and visits:
         locs = np.asarray([problem.stops[j].location for j in stops], dtype=np.int64)
         for j in visits:
-            row = problem.durations[problem.stops[j].location, locs]
+            row = problem.durations_of(v)[problem.stops[j].location, locs]
             out.update(stops[i] for i in np.argsort(row, kind="stable")[: k + 1])
     return out
 

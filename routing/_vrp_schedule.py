@@ -52,7 +52,7 @@ class Timing:
     departures: list[int]  # end of each visit's service
     breaks: list[tuple[int, int, int, int, int]]  # (break index, start, position, node, wait)
     working_time: int  # end - start, the smallest possible for this sequence
-    travel_time: int  # sum of the travel legs (durations matrix)
+    travel_time: int  # sum of the travel legs (the vehicle's durations matrix)
 
 
 def activities(problem: Problem, v: int, visits: Sequence[int],
@@ -64,7 +64,7 @@ def activities(problem: Problem, v: int, visits: Sequence[int],
     when several share a position.
     """
     veh = problem.vehicles[v]
-    dur = problem.durations
+    dur = problem.durations_of(v)
     s0, s1 = problem.shift_of(v)
     by_pos: dict[int, list[int]] = {}
     for pos, b in breaks_at:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,11 +15,13 @@ from .errors import RoutingError
 if TYPE_CHECKING:
     from .vrp import Problem
 
-__all__ = ["MAX_VALUE", "ProblemError", "check_problem", "clock", "int_field", "matrix", "merge_windows",
-           "pair", "skill_set"]
+__all__ = ["MAX_VALUE", "IntMatrix", "ProblemError", "check_problem", "clock", "int_field", "matrix",
+           "merge_windows", "pair", "profiles_field", "skill_set"]
 
 #: largest value accepted in a matrix or a time (about 35,000 years in seconds)
 MAX_VALUE = 1 << 40
+
+IntMatrix = npt.NDArray[np.int64]
 
 
 class ProblemError(RoutingError, ValueError):
@@ -53,6 +55,9 @@ def check_problem(problem: Problem) -> None:
         if not isinstance(v, Vehicle):
             raise ProblemError(f"{f}: must be a Vehicle, not {type(v).__name__}")
         _check_id(v.id, f"{f}.id", seen, "vehicle")
+        if v.profile is not None and (not isinstance(v.profile, str) or v.profile not in problem.profiles):
+            names = ", ".join(sorted(problem.profiles)) or "none given"
+            raise ProblemError(f"{f}.profile: unknown profile {v.profile!r} (profiles: {names})")
         index_field(v.start, n, f"{f}.start")
         index_field(v.end, n, f"{f}.end")
         s0, s1 = (0, INF) if v.shift is None else window_field(v.shift, f"{f}.shift")
@@ -81,9 +86,46 @@ def check_problem(problem: Problem) -> None:
                                    f"{clock(s0)}-{clock(s1)}")
 
 
+def profiles_field(profiles: object, durations: IntMatrix,
+                   distances: IntMatrix | None) -> dict[str, tuple[IntMatrix, IntMatrix | None]]:
+    """Validated travel profiles: name -> (durations, distances), same shape as the base matrices.
+
+    A profile gives distances exactly when the base ``distances`` is given (as
+    they must be for ``objective="distance"``), so every route of a problem
+    has a distance or none has.
+    """
+    if profiles is None:
+        return {}
+    if not isinstance(profiles, Mapping):
+        raise ProblemError(f"profiles: must be a mapping of name -> (durations, distances), not "
+                           f"{type(profiles).__name__}")
+    out: dict[str, tuple[IntMatrix, IntMatrix | None]] = {}
+    for name, value in profiles.items():
+        f = f"profiles[{name!r}]"
+        if not isinstance(name, str) or not name:
+            raise ProblemError(f"{f}: a profile name must be a non-empty string")
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+            raise ProblemError(f"{f}: must be a (durations, distances) pair")
+        dur = matrix(value[0], f"{f}.durations")
+        if dur.shape != durations.shape:
+            raise ProblemError(f"{f}.durations: shape {dur.shape} differs from durations shape {durations.shape}")
+        if value[1] is None:
+            if distances is not None:
+                raise ProblemError(f"{f}.distances: required, as the problem has distances")
+            dist = None
+        else:
+            if distances is None:
+                raise ProblemError(f"{f}.distances: given, but the problem has no distances (give the base "
+                                   f"distances too, or none)")
+            dist = matrix(value[1], f"{f}.distances")
+            if dist.shape != durations.shape:
+                raise ProblemError(f"{f}.distances: shape {dist.shape} differs from durations shape "
+                                   f"{durations.shape}")
+        out[name] = (dur, dist)
+    return out
 
 
-def matrix(values: npt.ArrayLike, name: str) -> npt.NDArray[np.int64]:
+def matrix(values: npt.ArrayLike, name: str) -> IntMatrix:
     try:
         arr = np.asarray(values)
     except (TypeError, ValueError) as exc:

@@ -3,13 +3,20 @@
 Geography-free and deterministic: travel times (seconds) and distances (metres)
 are integer square matrices indexed by ``Stop.location``, ``Vehicle.start`` and
 ``Vehicle.end``; building them from a road network happens outside this module.
+One roster can mix ways of travelling (workers who walk and workers who drive):
+``Problem.profiles`` holds further matrices between the same places, by name,
+and each vehicle travels on its ``Vehicle.profile`` (None: the base matrices).
+Unreachable pairs are a large finite number (e.g. 10**7 s), never infinity.
 
 Rules of a route (every component - exact solver, heuristic, checker - uses these)
 -------------------------------------------------------------------------------
 * Times are integer seconds on one clock (e.g. since midnight of the plan day).
 * A vehicle (worker) leaves ``start`` no earlier than its shift start (time 0
   when it has no shift), visits its stops in order and must reach ``end`` no
-  later than its shift end. Travel from ``a`` to ``b`` takes ``durations[a][b]``.
+  later than its shift end. Travel from ``a`` to ``b`` takes the vehicle's
+  profile's ``durations[a][b]`` (``Problem.durations_of(v)``; the base
+  ``durations`` when ``Vehicle.profile`` is None), and covers its
+  ``distances[a][b]``.
 * Service of a stop starts at or after arrival and, if the stop has windows,
   at a time inside one of them: a window ``(earliest_start, latest_start)``
   bounds the *start* of service. Waiting for a window is allowed (the worker
@@ -35,9 +42,9 @@ Objective
 ---------
 Serve as many required stops as possible; then collect as much prize from
 optional stops as possible; then minimise cost. Cost is, over used vehicles,
-the sum of the leg values of ``Problem.costs`` (travel time for
-``objective="duration"``: waiting is not travel; metres for ``"distance"``)
-plus ``Vehicle.fixed_cost``, ``overtime_cost`` per second of overtime and
+the sum of the leg values of the vehicle's cost matrix ``Problem.costs_of(v)``
+(its profile's travel time for ``objective="duration"``, waiting is not travel;
+its profile's metres for ``"distance"``) plus ``Vehicle.fixed_cost``, ``overtime_cost`` per second of overtime and
 ``Problem.preference_penalty`` for every stop served by a vehicle other than
 its ``preferred_vehicle`` (also when that vehicle is not in the problem).
 Among equal days the exact solver prefers the one that finishes earlier.
@@ -45,7 +52,8 @@ Among equal days the exact solver prefers the one that finishes earlier.
 Stops that are not served are in ``Solution.unassigned`` with a reason. Each
 stop is first checked alone against every vehicle (skills, capacity, then a
 day with only that visit: window, shift, working-time cap, breaks); stops no
-vehicle can serve alone get the reason of the rule that failed. The others go
+vehicle can serve alone get the reason of the rule that failed (a leg longer
+than a vehicle's whole day is ``"unreachable for vehicle ..."``). The others go
 to a solver; those it cannot fit together get ``"no room: ..."`` (proven for
 the exact solver, as found by the heuristic otherwise).
 
@@ -73,6 +81,7 @@ import numbers
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -80,7 +89,7 @@ import numpy.typing as npt
 
 from . import _vrp_check, _vrp_precheck, _vrp_validate
 from ._vrp_schedule import INF, Timing, route_timing
-from ._vrp_validate import ProblemError, int_field, matrix, merge_windows, pair, skill_set
+from ._vrp_validate import IntMatrix, ProblemError, int_field, matrix, merge_windows, pair, profiles_field, skill_set
 
 __all__ = [
     "EXACT_MAX_STOPS",
@@ -191,6 +200,10 @@ class Vehicle:
         Seconds of working time allowed beyond ``max_work``.
     overtime_cost
         Cost per second of overtime, in objective units.
+    profile
+        Name of the travel profile (``Problem.profiles``) whose matrices this
+        vehicle travels on, e.g. ``"walk"``; None: the problem's base
+        ``durations`` and ``distances``.
     """
 
     id: str
@@ -204,6 +217,7 @@ class Vehicle:
     max_work: int | None = None
     max_overtime: int = 0
     overtime_cost: int = 0
+    profile: str | None = None
 
     def __post_init__(self) -> None:
         if self.shift is not None:
@@ -231,6 +245,13 @@ class Problem:
     preference_penalty
         Cost of serving a stop with a vehicle other than its
         ``preferred_vehicle``, in objective units.
+    profiles
+        Travel profiles by name (e.g. ``"walk"``, ``"drive"``): ``(durations,
+        distances)`` matrices between the same places, in seconds and metres,
+        same shape as ``durations``; a vehicle travels on the profile named by
+        ``Vehicle.profile``. A profile's distances are given exactly when the
+        base ``distances`` are. Unreachable pairs are a large finite number
+        (e.g. 10**7 s), as in the base matrices.
 
     Raises
     ------
@@ -241,7 +262,8 @@ class Problem:
     def __init__(self, durations: npt.ArrayLike, stops: Iterable[Stop], vehicles: Iterable[Vehicle],
                  distances: npt.ArrayLike | None = None,
                  objective: Literal["duration", "distance"] = "duration", *,
-                 preference_penalty: int = 0) -> None:
+                 preference_penalty: int = 0,
+                 profiles: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike | None]] | None = None) -> None:
         self.durations = matrix(durations, "durations")
         self.distances = None if distances is None else matrix(distances, "distances")
         if self.distances is not None and self.distances.shape != self.durations.shape:
@@ -253,19 +275,42 @@ class Problem:
             raise ProblemError("distances: required when objective='distance'")
         self.objective = objective
         self.preference_penalty = int_field(preference_penalty, "preference_penalty")
+        self.profiles: Mapping[str, tuple[IntMatrix, IntMatrix | None]] = MappingProxyType(
+            profiles_field(profiles, self.durations, self.distances))
         self.stops: tuple[Stop, ...] = tuple(stops)
         self.vehicles: tuple[Vehicle, ...] = tuple(vehicles)
         _vrp_validate.check_problem(self)
-        costs = self.durations if objective == "duration" else self.distances
-        assert costs is not None
-        self.costs = costs
+        self.costs = self._cost_matrix(self.durations, self.distances)
+        # per vehicle: (durations, distances, costs) of the matrices it travels on
+        travel: dict[str | None, tuple[IntMatrix, IntMatrix | None, IntMatrix]] = {
+            name: (dur, dist, self._cost_matrix(dur, dist)) for name, (dur, dist) in self.profiles.items()}
+        travel[None] = (self.durations, self.distances, self.costs)
+        self._travel = [travel[v.profile] for v in self.vehicles]
         self.stop_index = {s.id: i for i, s in enumerate(self.stops)}
         self.vehicle_index = {v.id: i for i, v in enumerate(self.vehicles)}
         self._windows = [merge_windows(s.windows) for s in self.stops]
 
+    def _cost_matrix(self, durations: IntMatrix, distances: IntMatrix | None) -> IntMatrix:
+        costs = durations if self.objective == "duration" else distances
+        assert costs is not None  # checked: distances are given for objective="distance"
+        return costs
+
     def __repr__(self) -> str:
+        extra = f", profiles={sorted(self.profiles)}" if self.profiles else ""
         return (f"Problem({self.durations.shape[0]} places, {len(self.stops)} stops, "
-                f"{len(self.vehicles)} vehicles, objective={self.objective!r})")
+                f"{len(self.vehicles)} vehicles, objective={self.objective!r}{extra})")
+
+    def durations_of(self, v: int) -> IntMatrix:
+        """Travel times (seconds) vehicle ``v`` travels on: its profile's, else the base ``durations``."""
+        return self._travel[v][0]
+
+    def distances_of(self, v: int) -> IntMatrix | None:
+        """Distances (metres) of vehicle ``v``'s travel: its profile's, else the base ``distances``."""
+        return self._travel[v][1]
+
+    def costs_of(self, v: int) -> IntMatrix:
+        """Leg costs of vehicle ``v`` for the objective (its durations or distances), objective units."""
+        return self._travel[v][2]
 
     def windows_of(self, j: int) -> tuple[tuple[int, int], ...]:
         """Merged, sorted windows of stop ``j``; one unbounded window if it has none."""
@@ -454,8 +499,9 @@ def make_route(problem: Problem, v: int, visits: Sequence[int],
     veh = problem.vehicles[v]
     nodes = [veh.start] + [problem.stops[j].location for j in visits] + [veh.end]
     a, b = np.asarray(nodes[:-1]), np.asarray(nodes[1:])
-    travel_cost = int(problem.costs[a, b].sum())
-    distance = None if problem.distances is None else int(problem.distances[a, b].sum())
+    metres = problem.distances_of(v)
+    travel_cost = int(problem.costs_of(v)[a, b].sum())
+    distance = None if metres is None else int(metres[a, b].sum())
     overtime = 0 if veh.max_work is None else max(0, tm.working_time - veh.max_work)
     cost = (travel_cost + veh.fixed_cost + veh.overtime_cost * overtime
             + sum(problem.preference_cost(j, v) for j in visits))
