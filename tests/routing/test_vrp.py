@@ -26,10 +26,18 @@ BIG = 1 << 60
 # -- an independent checker ------------------------------------------------------------
 
 
+def travel_matrices(problem: Problem, veh: Vehicle) -> tuple[np.ndarray, np.ndarray | None]:
+    """The (durations, distances) a vehicle travels on, read from the problem's inputs
+    (its profile's, else the base ones), not through the module's accessors."""
+    if veh.profile is None:
+        return np.asarray(problem.durations), problem.distances
+    durations, distances = problem.profiles[veh.profile]
+    return np.asarray(durations), None if distances is None else np.asarray(distances)
+
+
 def assert_feasible(problem: Problem, sol: Solution) -> None:
-    """Re-walk every route from the rules and compare every reported number."""
-    D = np.asarray(problem.durations)
-    costs = np.asarray(problem.distances if problem.objective == "distance" else problem.durations)
+    """Re-walk every route from the rules, each on its vehicle's own matrices, and compare
+    every reported number."""
     stops = {s.id: s for s in problem.stops}
     vehicles = {v.id: v for v in problem.vehicles}
     served: list[str] = []
@@ -37,11 +45,17 @@ def assert_feasible(problem: Problem, sol: Solution) -> None:
     assert len({r.vehicle_id for r in sol.routes}) == len(sol.routes), "a vehicle has two routes"
     for r in sol.routes:
         veh = vehicles[r.vehicle_id]
+        D, M = travel_matrices(problem, veh)
+        costs = M if problem.objective == "distance" else D
+        assert costs is not None
         s0, s1 = veh.shift if veh.shift is not None else (0, BIG)
         assert r.stop_ids, "empty route reported"
         assert r.start_time >= s0
         assert sorted(b.index for b in r.breaks) == list(range(len(veh.breaks))), "each break once"
         t, here, load, travel, cost = r.start_time, veh.start, 0, 0, veh.fixed_cost
+        nodes = [veh.start] + [stops[sid].location for sid in r.stop_ids] + [veh.end]
+        metres = None if M is None else sum(int(M[a, b]) for a, b in itertools.pairwise(nodes))
+        assert r.distance == metres, f"route distance {r.distance} != {metres}"
         t = breaks_at(r, veh, 0, t, here)
         for k, sid in enumerate(r.stop_ids):
             stop = stops[sid]
@@ -81,6 +95,8 @@ def assert_feasible(problem: Problem, sol: Solution) -> None:
     assert set(served) | set(sol.unassigned) == set(stops), "a stop silently dropped"
     assert all(isinstance(why, str) and why for why in sol.unassigned.values())
     assert sol.cost == total
+    if problem.distances is not None:
+        assert sol.distance == sum(r.distance or 0 for r in sol.routes)
     assert sol.is_feasible() and sol.violations() == []
 
 
@@ -303,7 +319,7 @@ def brute_force(problem: Problem) -> tuple[int, int, int] | None:
 
 def simulate(problem: Problem, order: tuple[int, ...], where: tuple[int, ...], s0: int, s1: int) -> int | None:
     veh = problem.vehicles[0]
-    D = problem.durations
+    D, _ = travel_matrices(problem, veh)
     t, here, cost = s0, veh.start, 0
     for pos in range(len(order) + 1):
         for b in sorted((b for b in range(len(veh.breaks)) if where and where[b] == pos),
