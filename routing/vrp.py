@@ -44,9 +44,10 @@ Serve as many required stops as possible; then collect as much prize from
 optional stops as possible; then minimise cost. Cost is, over used vehicles,
 the sum of the leg values of the vehicle's cost matrix ``Problem.costs_of(v)``
 (its profile's travel time for ``objective="duration"``, waiting is not travel;
-its profile's metres for ``"distance"``) plus ``Vehicle.fixed_cost``, ``overtime_cost`` per second of overtime and
-``Problem.preference_penalty`` for every stop served by a vehicle other than
-its ``preferred_vehicle`` (also when that vehicle is not in the problem).
+its profile's metres for ``"distance"``) plus ``Vehicle.fixed_cost``,
+``overtime_cost`` per second of overtime and ``Problem.preference_penalty``
+for every stop served by a vehicle other than its ``preferred_vehicle`` (also
+when that vehicle is not in the problem).
 Among equal days the exact solver prefers the one that finishes earlier.
 
 Stops that are not served are in ``Solution.unassigned`` with a reason. Each
@@ -356,7 +357,8 @@ class Route:
         The working day's start at the start place (the worker leaves then, or
         after a break taken there) and the arrival at the end place.
     travel_time, distance
-        Sum over the legs: seconds; metres (None without a distance matrix).
+        Sum over the legs on the vehicle's matrices: seconds; metres (None
+        without distance matrices).
     working_time, overtime
         ``end_time - start_time``; seconds of it beyond ``Vehicle.max_work``.
     cost
