@@ -194,6 +194,28 @@ def _signpost(args: argparse.Namespace) -> int:
     return 0
 
 
+def _roster(args: argparse.Namespace) -> int:
+    from geoservice.roster import ROSTER_TIME_LIMIT_S, roster_workspace
+    from geoservice.workflow import ensure_workspace, write_roster_map
+
+    store = ensure_workspace(args.workspace)
+    day = args.date or dt.date.today()
+    _progress(f"planning the team's day {day} (up to {args.time_limit or ROSTER_TIME_LIMIT_S:g} s) ...")
+    team = roster_workspace(store, day, absent=args.absent or (),
+                            continuity_weight_s=round(args.continuity_weight * 60),
+                            time_limit=args.time_limit or ROSTER_TIME_LIMIT_S)
+    text = {"table": team.table, "json": team.to_json_text, "csv": team.csv}[args.format]()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        _progress(f"wrote the roster ({args.format}) to {args.out}")
+    else:
+        print(text)
+    if args.map:
+        _progress(f"wrote the roster map to {write_roster_map(store, team, args.map)}")
+    return 0
+
+
 def _balance(args: argparse.Namespace) -> int:
     from geoservice.caseload import balance_workspace
     from geoservice.workflow import apply_balance, ensure_workspace
@@ -360,6 +382,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--at", metavar="ISO-TIME", help="local time to check opening hours at (default: now)")
     p.add_argument("--mode", choices=("walk", "drive"), default="walk", help="travel mode (default: walk)")
     p.set_defaults(handler=_signpost)
+
+    p = verbs.add_parser("roster", parents=[common], help="plan every worker's day: skills, cover, continuity",
+                         description="Plan the whole team's day: who sees whom and when, with skills, absences "
+                         "covered by others or the relief bank, clients kept with their usual worker where it "
+                         "costs little travel, and each change explained.")
+    p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
+    p.add_argument("--absent", action="append", metavar="ID", help="a worker off that day (repeat for several; "
+                   "workers' own absence dates are used too)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
+    p.add_argument("--continuity-weight", type=float, default=15.0, metavar="MIN",
+                   help="minutes of travel worth spending to keep a client's usual worker (15)")
+    p.add_argument("--time-limit", type=float, metavar="S", help="solver time in seconds (20)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the roster to FILE instead of stdout")
+    p.add_argument("--map", type=Path, metavar="FILE", help="also write the roster map (HTML, works offline)")
+    p.set_defaults(handler=_roster)
 
     p = verbs.add_parser("balance", parents=[common, fmt], help="caseloads per worker and a fair rebalancing",
                          description="Caseloads per worker and locality (need-weighted), and an exact "

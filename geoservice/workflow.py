@@ -21,6 +21,7 @@ from geoservice.io.importer import import_files
 from geoservice.io.writers import write_records
 from geoservice.networks import NetworkSummary, build_network, workspace_graph
 from geoservice.plans import WorkerDay
+from geoservice.roster import TeamRoster, roster_workspace
 from geoservice.store import GeoPackageStore
 
 #: The embedded demo: central Helsinki, shipped inside the package (see data/README.md).
@@ -118,15 +119,15 @@ def first_working_day(day: dt.date) -> dt.date:
 
 def run_day(store: GeoPackageStore, date: dt.date) -> DayRun:
     """Run the team's planning for ``date`` and write every output under
-    ``<workspace>/outputs/<date>/``: each worker's itinerary (day sheet, ICS, GPX, CSV,
-    route map), the caseload map and balance proposal, locality coverage and resource
-    gaps, and an ``index.html`` linking them. Every map file works offline."""
+    ``<workspace>/outputs/<date>/``: the roster (JSON, CSV, map) and each rostered
+    worker's itinerary (day sheet, ICS, GPX, CSV, route map), the caseload map and
+    balance proposal, locality coverage and resource gaps, and an ``index.html``
+    linking them. Every map file works offline."""
     from geoservice.caseload import balance_workspace, workspace_caseload
     from geoservice.coverage import locality_coverage
     from geoservice.coverage_maps import build_coverage_map, build_gap_map
     from geoservice.daysheet import day_sheet_html
     from geoservice.gaps import gaps_report
-    from geoservice.plans import plan_worker_day
     from geoservice.reports import itinerary_csv, itinerary_gpx, itinerary_ics
     from maps.base import copy_assets, render_html
     from maps.caseload import caseload_map
@@ -145,21 +146,22 @@ def run_day(store: GeoPackageStore, date: dt.date) -> DayRun:
         files[name] = path
         return path
 
-    planned = travel = unplanned = 0
-    for worker in (w for w in store.records("workers") if w.is_available(date) and not w.relief):
-        day = plan_worker_day(store, worker.id, date)
-        if not day.clients:
-            continue
-        write(f"{worker.id}-day-sheet.html", day_sheet_html(day, rate_per_km=rate, currency=currency))
-        write(f"{worker.id}.ics", itinerary_ics(day))
-        write(f"{worker.id}.gpx", itinerary_gpx(day))
-        write(f"{worker.id}.csv", itinerary_csv(day))
-        files[f"{worker.id}-route.html"] = write_route_map(store, day, folder / f"{worker.id}-route.html")
-        planned += len(day.plan.visits)
-        unplanned += len(day.plan.unassigned)
-        travel += day.plan.travel_time_s
-    lines.append(f"day plans: {planned} visits planned for each worker's own clients, {unplanned} need cover or "
-                 f"another day, {travel / 3600:.1f} h travel in all")
+    team = roster_workspace(store, date)
+    write("roster.json", team.to_json_text())
+    write("roster.csv", team.csv())
+    files["roster-map.html"] = write_roster_map(store, team, folder / "roster-map.html")
+    for wid in team.roster.days:
+        day = team.worker_day(wid)
+        write(f"{wid}-day-sheet.html", day_sheet_html(day, rate_per_km=rate, currency=currency))
+        write(f"{wid}.ics", itinerary_ics(day))
+        write(f"{wid}.gpx", itinerary_gpx(day))
+        write(f"{wid}.csv", itinerary_csv(day))
+        files[f"{wid}-route.html"] = write_route_map(store, day, folder / f"{wid}-route.html")
+    r = team.roster
+    cover = sum(c.reason == "absent" for c in r.changes)
+    lines.append(f"roster: {sum(len(d.visits) for d in r.days.values())} visits by {len(r.days)} workers "
+                 f"({', '.join(team.absent) or 'nobody'} absent; {cover} visits covered), {len(r.unassigned)} not "
+                 f"planned, travel {r.travel_time_s / 3600:.1f} h, continuity {r.continuity:.0%}")
 
     state = workspace_caseload(store)
     G_drive = workspace_graph(store, "drive")
@@ -191,6 +193,23 @@ def _index_page(date: dt.date, files: dict[str, Path]) -> str:
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Outreach plan {date}</title></head>"
             f"<body style='font:15px system-ui,sans-serif;margin:2em'><h1>Outreach plan for {date:%A %d %B %Y}</h1>"
             f"<p>Confidential: contains client information.</p><ul>{items}</ul></body></html>")
+
+
+def write_roster_map(store: GeoPackageStore, team: TeamRoster, path: str | Path) -> Path:
+    """Write the team roster map as an HTML file that works offline (assets beside it)."""
+    from maps.base import copy_assets, render_html
+    from maps.roster import roster_map
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    copy_assets(path.parent)
+    days = {f"{wid} {team.workers[wid].name}": plan for wid, plan in team.roster.days.items()}
+    unplanned = {vid: (team.due[vid][1].lon, team.due[vid][1].lat, why) for vid, why in team.roster.unassigned.items()}
+    modes = team.roster.modes or ["drive"]
+    m = roster_map(days, G=workspace_graph(store, "drive" if "drive" in modes else modes[0]),
+                   title=f"Team roster {team.date:%a %d %b %Y}", unplanned=unplanned)
+    path.write_text(render_html(m), encoding="utf-8")
+    return path
 
 
 def apply_balance(store: GeoPackageStore, result: BalanceResult) -> int:

@@ -89,3 +89,12 @@ def test_plan_formats(capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Pa
     assert code == 0 and out == "" and (tmp_path / "s.html").exists() and (tmp_path / "assets" / "leaflet.js").exists()
     code, _, err = run(capsys, "plan", "--worker", "nobody", "--date", "2026-11-24", "--workspace", str(ws))
     assert code == 2 and "nobody" in err and len(err.strip().splitlines()) == 1
+
+
+def test_roster_json(capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "roster", "--date", "2026-11-24", "--absent", "W02", "--time-limit", "3",
+                       "--format", "json", "--map", str(tmp_path / "roster.html"), "--workspace", str(ws))
+    roster = json.loads(out)
+    assert code == 0 and sum(len(r["visits"]) for r in roster["routes"]) > 0
+    assert "W02" not in {r["worker"] for r in roster["routes"]} and 0 <= roster["continuity"] <= 1
+    assert (tmp_path / "roster.html").exists()

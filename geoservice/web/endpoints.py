@@ -3,15 +3,7 @@
 To wire a feature, give its entry a ``run`` function: it gets a
 :class:`~geoservice.web.registry.Call` whose ``args`` are already checked and typed and
 whose user is already allowed, and returns the DESIGN.md JSON shape (the wired ones are
-in :mod:`geoservice.web.features`). For example, the roster::
-
-    def roster(call: Call) -> dict[str, Any]:
-        from geoservice.rosters import roster_day
-        result = roster_day(call.store, call.args["date"], absent=call.args["absent"])
-        call.records_shown = sum(len(r.visits) for r in result.routes)
-        return result.as_json()
-
-and ``run=features.roster`` below. Until then the endpoint answers 501 naming the
+in :mod:`geoservice.web.features`). An entry without ``run`` answers 501 naming the
 missing feature.
 User errors the feature raises (:class:`~geoservice.errors.UserError`,
 :class:`~geoservice.errors.NotFoundError`) become 400/404 JSON replies.
@@ -34,7 +26,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              run=features.plan, feature="the day plan"),
     Endpoint("roster", "POST", "/roster", "The whole team's day: visits assigned to workers.",
              (_DATE, Param("absent", "workers", "ids of workers absent that day", default=[])),
-             Access(TEAM_ROLES, client_level=True), run=None, feature="the team roster"),
+             Access(TEAM_ROLES, client_level=True), run=features.roster, feature="the team roster"),
     Endpoint("balance", "POST", "/balance", "A proposed caseload rebalancing with as few client moves as possible "
              "(nothing is written).",
              (Param("max_moves", "integer", "most clients who could stay to move (default: no limit)", minimum=0),

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from geoservice.errors import UserError
-from geoservice.privacy import in_scope, may_see_worker, visible_clients
+from geoservice.privacy import in_scope, may_see_worker, visible_clients, visible_workers
 from geoservice.web.registry import Call, PageContent, Table
 from maps.caseload import ClientMark, LocalityArea, MoveFlow, WorkerMark
 
@@ -169,6 +169,25 @@ def _worker_day(call: Call) -> Any:
     day = plan_worker_day(call.store, call.args["worker"], call.args["date"] or call.today(), time_limit=limit)
     call.records_shown = len(day.clients)
     return day
+
+
+def roster(call: Call) -> dict[str, Any]:
+    """``POST /api/roster``: the team's day. A scoped co-ordinator or manager sees the
+    routes of the workers they may see, with the visits of their own clients only."""
+    from geoservice.roster import roster_workspace
+
+    team = roster_workspace(call.store, call.args["date"], absent=call.args["absent"] or (),
+                            time_limit=float(call.settings.get("SOLVER_TIME_LIMIT", 20)))
+    data = team.as_json()
+    if call.viewer.localities is not None:
+        workers = {w.id for w in visible_workers(call.viewer, call.store.records("workers"))}
+        clients = {c.id for c in visible_clients(call.viewer, call.store.records("clients"))}
+        data["routes"] = [{**r, "visits": [v for v in r["visits"] if v["client_id"] in clients]}
+                          for r in data["routes"] if r["worker"] in workers]
+        for key in ("unassigned", "changes"):
+            data[key] = [x for x in data[key] if x["client_id"] in clients]
+    call.records_shown = sum(len(r["visits"]) for r in data["routes"]) + len(data["unassigned"])
+    return data
 
 
 def balance(call: Call) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def app_config() -> dict[str, Any]:
 @pytest.fixture
 def app(workspace_root: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
     """The web app on a private workspace copy."""
-    app = create_app({"WORKSPACE": str(workspace_root), "TESTING": True, **app_config})
+    app = create_app({"WORKSPACE": str(workspace_root), "TESTING": True, "SOLVER_TIME_LIMIT": 4, **app_config})
     yield app
 
 

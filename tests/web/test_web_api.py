@@ -29,9 +29,12 @@ def test_a_worker_reaches_only_their_own_day(client: FlaskClient, auth: Auth) ->
     assert own.status_code == 200 and own.json is not None
     assert own.json["worker"] == "W01" and own.json["date"] == DAY and own.json["visits"]
     assert all(v["arrival"].startswith(DAY) for v in own.json["visits"])
-    not_built = client.post("/api/roster", json={"date": DAY}, headers=auth("max-manager"))
-    assert not_built.status_code == 501 and not_built.json == {
-        "error": "the team roster is not built yet in this version (POST /api/roster)", "details": []}
+    roster = client.post("/api/roster", json={"date": DAY}, headers=auth("max-manager"))
+    assert roster.status_code == 200 and roster.json is not None and roster.json["routes"]
+    assert 0 <= roster.json["continuity"] <= 1
+    scoped_roster = client.post("/api/roster", json={"date": DAY}, headers=auth("cora-coordinator"))
+    assert scoped_roster.status_code == 200 and scoped_roster.json is not None
+    assert {r["worker"] for r in scoped_roster.json["routes"]} <= {"W01", "W08"}, "L1's worker and the relief bank"
     other = client.post("/api/plan", json={"worker": "W02", "date": DAY}, headers=auth("wilma-w01"))
     assert other.status_code == 403 and other.json == {"error": "you may not see worker W02's data", "details": []}
     assert client.post("/api/roster", json={"date": DAY}, headers=auth("wilma-w01")).status_code == 403
