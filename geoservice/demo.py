@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely import voronoi_polygons
-from shapely.geometry import MultiPoint, Point, box
+from shapely.geometry import MultiPoint, MultiPolygon, Point, box
+from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import UserError
 from geoservice.io.osm_features import (
@@ -33,7 +33,8 @@ from geoservice.io.osm_features import (
 from geoservice.models import Client, Hotspot, Hub, Locality, Resource, TimeWindow, Visit, Worker
 
 DEMO_SEED = 20261123
-_HOUSENUMBER = re.compile(r"^\d{1,4}\s?[A-Za-z]?$")  # plain numbers only: clients need clean addresses
+#: Clean house numbers only ("12", "12a", "88-15"): clients need plain addresses.
+_HOUSENUMBER = re.compile(r"^\d{1,5}(-\d{1,4})?\s?[A-Za-z]?$")
 _FIRST = ("Aino", "Eero", "Helmi", "Juhani", "Kaarina", "Lauri", "Marjatta", "Mikael", "Noora", "Oskari",
           "Pirkko", "Raili", "Sami", "Tuula", "Väinö", "Amina", "Bashir", "Daria", "Elias", "Fatima",
           "Grace", "Hassan", "Ingrid", "Jonas", "Katja", "Leila", "Magnus", "Nadia", "Olga", "Patrik",
@@ -96,15 +97,15 @@ def make_demo(osm_path: str | Path, *, start: dt.date, seed: int = DEMO_SEED, cl
     rng = random.Random(seed)
     addresses = _unique_addresses(read_features(
         osm_path, lambda t: bool(_HOUSENUMBER.match(t.get("addr:housenumber", "")))
-        and ("addr:street" in t or "addr:place" in t), keys=("addr:housenumber",)))
+        and ("addr:street" in t or "addr:place" in t), keys=("addr:housenumber",), at="centroid"))
     if len(addresses) < max(20, localities * 4):
         raise UserError(f"{osm_path}: only {len(addresses)} address points; a demo needs at least "
                         f"{max(20, localities * 4)} (use an extract of a built-up area)")
     data = DemoData()
-    data.localities = _localities(addresses, place_features(osm_path), localities, rng)
+    data.localities, seats = _localities(addresses, place_features(osm_path), _seats(workers - 1, localities), rng)
     data.hubs = _hubs(osm_path, data.localities, rng)
-    data.workers = _workers(data.localities, _staffing(addresses, data.localities, workers - 1), data.hubs,
-                            start, rng)
+    staffing = [loc for loc, k in zip(data.localities, seats, strict=True) for _ in range(k)]
+    data.workers = _workers(data.localities, staffing, data.hubs, start, rng)
     chosen = rng.sample(addresses, min(clients, len(addresses)))
     data.clients = _clients(chosen, data.localities, data.workers, rng)
     data.visits = _visits(data.clients, start, rng)
@@ -148,41 +149,97 @@ def _metric(lon0: float, lat0: float) -> tuple[Callable[[np.ndarray], np.ndarray
     return forward, inverse
 
 
-def _localities(addresses: list[OsmFeature], places: list[OsmFeature], k: int,
-                rng: random.Random) -> list[Locality]:
-    """k-means clusters of address points, as Voronoi cells clipped to the area, named
-    after the nearest OSM place."""
+def _seats(workers: int, localities: int) -> list[int]:
+    """Regular workers per locality, as even as possible (the first ones get one more)."""
+    base, extra = divmod(workers, localities)
+    return [base + (j < extra) for j in range(localities)]
+
+
+def _localities(addresses: list[OsmFeature], places: list[OsmFeature], seats: list[int],
+                rng: random.Random) -> tuple[list[Locality], list[int]]:
+    """Localities drawn around the address points, each holding homes in proportion to
+    the workers it gets (as real localities are drawn around population), and the seats
+    of each in locality order. A locality's polygon is the union of the Voronoi cells of
+    its addresses, clipped to the area; it is named after the nearest OSM place."""
     lonlat = np.array([(a.lon, a.lat) for a in addresses])
     forward, inverse = _metric(*lonlat.mean(axis=0))
-    xy = forward(lonlat)
-    centres = _kmeans(xy, k, rng)
+    xy = np.unique(forward(lonlat).round(1), axis=0)  # one Voronoi cell per distinct point
+    centres, label, order = _balanced_clusters(xy, _caps(len(xy), seats), rng)
+    seats = [seats[j] for j in order]
     w, s = xy.min(axis=0) - 150
     e, n = xy.max(axis=0) + 150
     area = box(w, s, e, n)
-    cells = voronoi_polygons(MultiPoint([Point(c) for c in centres]), extend_to=area)
+    cells = shapely.voronoi_polygons(MultiPoint([Point(p) for p in xy]), extend_to=area, ordered=True)
     named = _names_for(centres, places, forward)
-    out = []
-    for i, centre in enumerate(centres):
-        cell = next(g for g in cells.geoms if g.contains(Point(centre))).intersection(area)
-        out.append(Locality(f"L{i + 1}", named[i], shapely.transform(cell, inverse)))
-    return out
+    shapes = _merge_fragments([shapely.union_all([cells.geoms[i] for i in np.flatnonzero(label == j)])
+                               .intersection(area).buffer(0) for j in range(len(seats))])
+    return [Locality(f"L{j + 1}", named[j], shapely.transform(shape, inverse))
+            for j, shape in enumerate(shapes)], seats
 
 
-def _kmeans(xy: np.ndarray, k: int, rng: random.Random, rounds: int = 50) -> np.ndarray:
+def _merge_fragments(shapes: list[BaseGeometry]) -> list[BaseGeometry]:
+    """Give each detached piece of a locality (all but its largest part) to the
+    neighbour it shares the longest border with, so localities are one piece each."""
+    shapes = list(shapes)
+    for j, shape in enumerate(list(shapes)):
+        if not isinstance(shape, MultiPolygon):
+            continue
+        parts = sorted(shape.geoms, key=lambda g: -g.area)
+        shapes[j] = parts[0]
+        for piece in parts[1:]:
+            border = [piece.boundary.intersection(other).length if i != j else -1 for i, other in enumerate(shapes)]
+            best = int(np.argmax(border))
+            if border[best] > 0:
+                shapes[best] = shapes[best].union(piece).buffer(0)
+            else:
+                shapes[j] = shapes[j].union(piece)  # an island: keep it
+    return shapes
+
+
+def _caps(n: int, seats: list[int]) -> np.ndarray:
+    """Points per cluster in proportion to ``seats``, summing to ``n``."""
+    share = np.array(seats, dtype=float) / sum(seats) * n
+    caps = np.floor(share).astype(int)
+    caps[np.argsort(-(share - caps))[: n - caps.sum()]] += 1
+    return caps
+
+
+def _balanced_clusters(xy: np.ndarray, caps: np.ndarray, rng: random.Random,
+                       rounds: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clusters of the given sizes: k-means++ seeding from the seeded generator, then
+    rounds of a size-capped nearest assignment and re-centring. Clusters are renumbered
+    north to south, then west to east; returns the centres, each point's cluster, and
+    ``order`` (cluster ``j`` was built with ``caps[order[j]]``)."""
+    k = len(caps)
     centres = [xy[rng.randrange(len(xy))]]
-    while len(centres) < k:  # k-means++ seeding, from the seeded generator
+    while len(centres) < k:
         d2 = np.min([((xy - c) ** 2).sum(axis=1) for c in centres], axis=0)
         pick = rng.random() * d2.sum()
         centres.append(xy[int(np.searchsorted(np.cumsum(d2), pick))])
     c = np.array(centres, dtype=float)
+    label = _capped_assignment(xy, c, caps)
     for _ in range(rounds):
-        label = np.argmin(((xy[:, None, :] - c[None, :, :]) ** 2).sum(axis=2), axis=1)
-        new = np.array([xy[label == j].mean(axis=0) if (label == j).any() else c[j] for j in range(k)])
+        new = np.array([xy[label == j].mean(axis=0) for j in range(k)])
         if np.allclose(new, c):
             break
         c = new
-    order = np.lexsort((c[:, 0], -c[:, 1]))  # north to south, then west to east: stable ids
-    return c[order]
+        label = _capped_assignment(xy, c, caps)
+    order = np.lexsort((c[:, 0], -c[:, 1]))
+    rank = np.empty(k, dtype=int)
+    rank[order] = np.arange(k)
+    return c[order], rank[label], order
+
+
+def _capped_assignment(xy: np.ndarray, centres: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """Each point to its nearest centre that still has room, nearest pairs first."""
+    d = ((xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    label = np.full(len(xy), -1)
+    room = caps.copy()
+    for flat in np.argsort(d, axis=None, kind="stable"):
+        i, j = divmod(int(flat), len(centres))
+        if label[i] < 0 and room[j] > 0:
+            label[i], room[j] = j, room[j] - 1
+    return label
 
 
 def _names_for(centres: np.ndarray, places: Sequence[OsmFeature],
@@ -221,19 +278,6 @@ def _hubs(osm_path: str | Path, localities: list[Locality], rng: random.Random) 
             p = loc.geometry.representative_point()
             hubs.append(Hub(f"H{len(hubs) + 1}", f"{loc.name} hub (fictional)", p.x, p.y, "office"))
     return hubs
-
-
-def _staffing(addresses: list[OsmFeature], localities: list[Locality], n: int) -> list[Locality]:
-    """The locality of each of ``n`` regular workers: at least one each, the rest in
-    proportion to the homes (address points) in each locality (largest remainder)."""
-    homes = np.array([sum(lc.geometry.contains(Point(a.lon, a.lat)) for a in addresses) for lc in localities],
-                     dtype=float)
-    spare = max(0, n - len(localities))
-    share = homes / homes.sum() * spare
-    seats = np.floor(share).astype(int) + 1
-    for j in np.argsort(-(share - np.floor(share)))[: spare - int(np.floor(share).sum())]:
-        seats[j] += 1
-    return [lc for lc, k in zip(localities, seats, strict=True) for _ in range(k)][:n]
 
 
 def _workers(localities: list[Locality], staffing: list[Locality], hubs: list[Hub], start: dt.date,

@@ -88,6 +88,8 @@ def read_features(path: str | Path, keep: Callable[[Mapping[str, str]], bool],
         polygons (holes not subtracted), using the nodes present in the file: outlines cut
         by the extract's edge and open ways (streets) are kept. A feature none of whose
         nodes is in the file is left out. Features come in file order, relations last.
+        Files whose ids are not sorted (edited extracts) cannot be assembled into areas:
+        ``"inside"`` then falls back to ``"centroid"``.
 
     Raises
     ------
@@ -102,7 +104,16 @@ def read_features(path: str | Path, keep: Callable[[Mapping[str, str]], bool],
     if not path.exists():
         raise UserError(f"{path}: OSM file not found")
     try:
-        return _features_inside(path, keep, keys) if at == "inside" else _features_at_centroid(path, keep, keys)
+        if at == "inside":
+            try:
+                return _features_inside(path, keep, keys)
+            except RuntimeError as e:
+                if "out of order" not in str(e):
+                    raise
+                # Area assembly needs ids sorted as in a planet dump; edited files (JOSM, negative
+                # ids) are not. Place ways and relations at their centroid instead.
+                return _features_at_centroid(path, keep, keys)
+        return _features_at_centroid(path, keep, keys)
     except RuntimeError as e:
         raise UserError(f"{path}: not a readable OSM file ({e})") from None
 
