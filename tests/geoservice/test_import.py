@@ -187,3 +187,17 @@ def test_import_files_is_one_transaction(workspace: GeoPackageStore, tmp_path: P
     _write(workers, "id,name,base\nWN,New Worker,HN\n")
     import_files(workspace, {"hubs": hubs, "workers": workers})
     assert next(w for w in workspace.records("workers") if w.id == "WN").base == "HN"
+
+
+def test_clients_located_by_address(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    known = [c for c in workspace.records("clients") if c.address][:2]
+    lines = ["id,name,address,usual_worker"] + [f'A{k},Person {k},"{c.address}",W01' for k, c in enumerate(known)]
+    good = _write(tmp_path / "by_address.csv", "\n".join(lines) + "\n")
+    import_file(workspace, "clients", good)
+    placed = {c.id: c for c in workspace.records("clients")}
+    for k, c in enumerate(known):
+        assert abs(placed[f"A{k}"].lon - c.lon) < 3e-4 and abs(placed[f"A{k}"].lat - c.lat) < 2e-4
+    bad = _write(tmp_path / "bad_address.csv", "id,name,address\nB1,Nobody,Nonexistentstreet 999\n"
+                 f'B2,Somebody,"{known[0].address}"\n')
+    issues = _rejected(workspace, "clients", bad)
+    assert len(issues) == 1 and "row 2" in issues[0] and "'address'" in issues[0]
