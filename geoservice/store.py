@@ -8,8 +8,9 @@ A workspace is a folder::
       network/         cached road networks (built once, loaded in about a second)
       outputs/         maps, itineraries and reports written by the CLI
 
-The service talks to the :class:`Store` protocol only, so a shared PostGIS backend can
-stand beside :class:`GeoPackageStore` without changing callers.
+The service talks to the :class:`Store` protocol only; :func:`open_store` picks the
+backend: this one for a folder, :mod:`geoservice.store_postgis` (a shared PostgreSQL/PostGIS
+database) for a ``postgresql://`` URL.
 
 Writes are all-or-nothing: the GeoPackage is copied, the copy is changed and checked,
 and only then does it atomically replace the original (``os.replace``), under a file
@@ -44,11 +45,22 @@ _META = "outreach_meta"
 
 
 class Store(Protocol):
-    """What the service needs from a workspace backend."""
+    """What the service needs from a workspace backend (:class:`GeoPackageStore`, or
+    :class:`~geoservice.store_postgis.PostGISStore` for a shared database)."""
 
     @property
     def root(self) -> Path:
-        """The workspace folder (network cache and outputs live under it)."""
+        """The workspace's local folder (network cache and outputs live under it)."""
+        ...
+
+    @property
+    def network_dir(self) -> Path:
+        """Folder of cached road networks."""
+        ...
+
+    @property
+    def outputs_dir(self) -> Path:
+        """Folder where the CLI writes maps, itineraries and reports."""
         ...
 
     def records(self, kind: str) -> list[Any]:
@@ -59,6 +71,10 @@ class Store(Protocol):
         """The layer of ``kind`` as a GeoDataFrame in EPSG:4326 (text-form columns)."""
         ...
 
+    def ids(self) -> dict[str, frozenset[str]]:
+        """Ids per kind, for checking references."""
+        ...
+
     def write(self, changes: Mapping[str, Sequence[Record]], *, replace: bool = False,
               settings: Mapping[str, str] | None = None) -> None:
         """Store ``changes`` (records per kind) atomically: upsert by id, or replace whole layers."""
@@ -66,6 +82,10 @@ class Store(Protocol):
 
     def settings(self) -> dict[str, str]:
         """Workspace settings (network source, timezone, schema version, ...)."""
+        ...
+
+    def set_settings(self, **values: str) -> None:
+        """Change workspace settings atomically."""
         ...
 
 
@@ -341,6 +361,28 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
 
 
-def open_store(root: str | Path = DEFAULT_WORKSPACE, *, create: bool = False) -> GeoPackageStore:
-    """Open the workspace at ``root`` (the one place that picks the backend)."""
-    return GeoPackageStore(root, create=create)
+def open_store(root: str | Path = DEFAULT_WORKSPACE, *, create: bool = False) -> Store:
+    """Open the workspace at ``root``: the one place that picks the backend.
+
+    Parameters
+    ----------
+    root
+        A folder: a GeoPackage workspace (``<root>/workspace.gpkg``). A PostgreSQL URL
+        (``postgresql://user@host:5432/db``, optionally ``?schema=NAME``, default schema
+        ``outreach``): a shared PostGIS workspace, whose network cache, outputs and web
+        accounts are kept in a local folder (``$OUTREACH_DATA_DIR/<db>-<schema>-<hash>``,
+        see :func:`geoservice.store_postgis.local_data_dir`).
+    create
+        Create the workspace when missing; otherwise a missing one is a
+        :class:`~geoservice.errors.WorkspaceError`.
+    """
+    text = str(root)
+    if not text.startswith(("postgresql:/", "postgres:/")):
+        return GeoPackageStore(root, create=create)
+    if not text.startswith(("postgresql://", "postgres://")):  # a URL that went through pathlib.Path
+        raise WorkspaceError(f"{text} is not a PostgreSQL URL: write postgresql://user@host/db")
+    try:
+        from geoservice.store_postgis import open_postgis
+    except ImportError:
+        raise WorkspaceError("a PostGIS workspace needs psycopg: pip install 'outreach-planner[postgis]'") from None
+    return open_postgis(text, create=create)
