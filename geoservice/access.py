@@ -32,7 +32,7 @@ from geoservice.errors import UserError
 from geoservice.models import Hotspot, Locality, Resource
 from geoservice.networks import workspace_graph
 from geoservice.resources import check_minutes, check_mode, check_resource_type, of_type
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 from geoservice.travel_times import network_provenance, place_on_network, travel_times
 
 FloatArray = npt.NDArray[np.float64]
@@ -231,7 +231,7 @@ class AccessResult:
                                                 "people_score"])])
 
 
-def access_scores(store: GeoPackageStore, *, resource_type: str, minutes: float = 15, mode: str = "walk",
+def access_scores(store: Store, *, resource_type: str, minutes: float = 15, mode: str = "walk",
                   decay: str = "stepped", resolution: int | None = None) -> AccessResult:
     """E2SFCA scores of one resource type for hexagons, hotspots and localities.
 
@@ -307,7 +307,7 @@ class _Area:
     area_m2: float
 
 
-def _study_area(store: GeoPackageStore, localities: Sequence[Locality]) -> _Area:
+def _study_area(store: Store, localities: Sequence[Locality]) -> _Area:
     """The localities' union, or the network's bounding box when there are none."""
     from shapely.geometry import box
     from shapely.ops import unary_union

@@ -36,7 +36,7 @@ from geoservice.models import Client, Hub, Locality, Worker
 if TYPE_CHECKING:
     import networkx as nx
 
-    from geoservice.store import GeoPackageStore
+    from geoservice.store import Store
 
 #: Contracted hours of a full-time worker (capacity scales with ``hours_per_week``).
 FULL_TIME_HOURS = 37.5
@@ -269,7 +269,7 @@ def base_travel_times(clients: Sequence[Client], workers: Sequence[Worker], hubs
     return BaseTravel(travel, bases, at_home, network)
 
 
-def workspace_team(store: GeoPackageStore, *, allow_other_localities: bool = False,
+def workspace_team(store: Store, *, allow_other_localities: bool = False,
                    leaving: Collection[str] = (), caseload_per_full_time: float | None = None) -> Team:
     """The workspace's clients and workers as a :class:`Team` (travel on its road networks).
 
@@ -290,12 +290,12 @@ def workspace_team(store: GeoPackageStore, *, allow_other_localities: bool = Fal
                       network=travel.network)
 
 
-def workspace_caseload(store: GeoPackageStore, *, allow_other_localities: bool = False) -> CaseloadState:
+def workspace_caseload(store: Store, *, allow_other_localities: bool = False) -> CaseloadState:
     """The workspace's current caseloads (``outreach balance`` shows them as "before")."""
     return caseload_state(workspace_team(store, allow_other_localities=allow_other_localities))
 
 
-def balance_workspace(store: GeoPackageStore, *, max_moves: int | None = None,
+def balance_workspace(store: Store, *, max_moves: int | None = None,
                       allow_other_localities: bool = False, leaving: Collection[str] = (),
                       move_cost_minutes: float | None = None, caseload_per_full_time: float | None = None,
                       time_limit: float = 60.0, seed: int = 0) -> BalanceResult:

@@ -62,10 +62,10 @@ def _one_line(text: str) -> str:
 
 def _demo(args: argparse.Namespace) -> int:
     from geoservice.demo import DEMO_SEED
-    from geoservice.store import GeoPackageStore
+    from geoservice.store import open_store
     from geoservice.workflow import DEMO_TIMEZONE, build_demo_workspace, first_working_day, run_day
 
-    store = GeoPackageStore(args.workspace, create=True)
+    store = open_store(args.workspace, create=True)
     start = args.start or dt.date.today()
     _progress(f"building the demo workspace in {args.workspace} ...")
     summary = build_demo_workspace(store, osm=args.osm, start=start, seed=args.seed if args.seed is not None
@@ -99,9 +99,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from geoservice.io.importer import import_file
-    from geoservice.store import GeoPackageStore
+    from geoservice.store import open_store
 
-    store = GeoPackageStore(args.workspace, create=True)
+    store = open_store(args.workspace, create=True)
     report = import_file(store, args.kind, args.file, replace=args.replace, progress=sys.stderr.isatty())
     for note in report.notes:
         _progress(f"note: {note}")
@@ -131,9 +131,9 @@ def _list(args: argparse.Namespace) -> int:
 
 def _network_build(args: argparse.Namespace) -> int:
     from geoservice.networks import build_network
-    from geoservice.store import GeoPackageStore
+    from geoservice.store import open_store
 
-    store = GeoPackageStore(args.workspace, create=True)
+    store = open_store(args.workspace, create=True)
     source = args.osm or args.place or args.bbox
     modes = args.mode or ["drive", "walk"]
     _progress(f"building the {' and '.join(modes)} network from {source} (cached after the first build) ...")
@@ -317,8 +317,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE, metavar="DIR",
-                        help=f"workspace folder (default: ./{DEFAULT_WORKSPACE})")
+    common.add_argument("--workspace", type=str, default=DEFAULT_WORKSPACE, metavar="DIR|URL",
+                        help=f"workspace folder, or postgresql:// URL of a shared one (default: ./{DEFAULT_WORKSPACE})")
     fmt = _Parser(add_help=False)
     fmt.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
 

@@ -29,7 +29,7 @@ from geoservice.models import Client, Hotspot, Hub, Locality
 from geoservice.networks import workspace_graph
 from geoservice.privacy import DEFAULT_K, suppress_small
 from geoservice.resources import check_minutes, check_mode
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 from geoservice.texttable import text_table
 from geoservice.travel_times import network_provenance, place_on_network, travel_times
 
@@ -197,7 +197,7 @@ class CoverageResult:
         return "\n".join(parts)
 
 
-def locality_coverage(store: GeoPackageStore, *, minutes: float = 15, modes: Sequence[str] = ("drive", "walk"),
+def locality_coverage(store: Store, *, minutes: float = 15, modes: Sequence[str] = ("drive", "walk"),
                       include_clients: bool = False, k: int = DEFAULT_K,
                       include_areas: bool = False) -> CoverageResult:
     """Per locality, the share of clients and of hotspot people within ``minutes`` of a hub.

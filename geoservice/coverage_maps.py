@@ -22,7 +22,7 @@ from geoservice.gaps import SuggestedSite, gaps_report
 from geoservice.models import Client, Hotspot, Hub, Locality, Resource
 from geoservice.networks import workspace_graph
 from geoservice.privacy import DEFAULT_K, hexagon_counts
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 from maps.base import colour
 from maps.basemap import road_basemap
 from maps.coverage import CELL_COLOUR, ReachArea, coverage_map, share_colour
@@ -34,7 +34,7 @@ from maps.overview import MapArea, MapPoint
 CLIENT_HEX_M = 250.0
 
 
-def build_coverage_map(store: GeoPackageStore, *, minutes: float = 15, mode: str = "drive",
+def build_coverage_map(store: Store, *, minutes: float = 15, mode: str = "drive",
                        visible_clients: Sequence[Client] | None = None, k: int = DEFAULT_K,
                        hex_size_m: float = CLIENT_HEX_M, asset_url: str = "assets") -> folium.Map:
     """The coverage map: localities shaded by the share of clients covered, hubs, hub reach areas, clients.
@@ -96,7 +96,7 @@ def build_coverage_map(store: GeoPackageStore, *, minutes: float = 15, mode: str
                         share_of=f"clients within {minutes:g} min {mode} of a hub")
 
 
-def build_gap_map(store: GeoPackageStore, *, resource_type: str | None = None, max_minutes: float = 15,
+def build_gap_map(store: Store, *, resource_type: str | None = None, max_minutes: float = 15,
                   mode: str = "walk", at: dt.datetime | str | None = None, suggest: int = 0,
                   asset_url: str = "assets") -> folium.Map:
     """The gap map: hotspots coloured by time to the nearest resource of each type, resources, suggested sites.
@@ -126,7 +126,7 @@ def build_gap_map(store: GeoPackageStore, *, resource_type: str | None = None, m
                    title=f"Resource gaps ({mode}, over {max_minutes:g} min{when})")
 
 
-def build_access_map(store: GeoPackageStore, *, resource_type: str, minutes: float = 15, mode: str = "walk",
+def build_access_map(store: Store, *, resource_type: str, minutes: float = 15, mode: str = "walk",
                      decay: str = "stepped", asset_url: str = "assets") -> folium.Map:
     """The accessibility choropleth of one resource type over H3 hexagons.
 
@@ -169,7 +169,7 @@ def _reach_areas(G: nx.MultiDiGraph, hubs: Sequence[Hub], mode: str, minutes: fl
             for i, r in enumerate(hub_reach(G, hubs, mode=mode, minutes=minutes))]
 
 
-def _basemap(store: GeoPackageStore, mode: str) -> folium.FeatureGroup:
+def _basemap(store: Store, mode: str) -> folium.FeatureGroup:
     """Streets from the drive network when the workspace has one, whatever the mode: the
     streets people find their way by, and a page a fraction of the size of one carrying
     every footpath (whose many vertices also sit on doorsteps)."""
@@ -177,7 +177,7 @@ def _basemap(store: GeoPackageStore, mode: str) -> folium.FeatureGroup:
     return road_basemap(workspace_graph(store, "drive" if "drive" in modes else mode))
 
 
-def _bounds(store: GeoPackageStore, hubs: Sequence[Hub]) -> tuple[float, float, float, float]:
+def _bounds(store: Store, hubs: Sequence[Hub]) -> tuple[float, float, float, float]:
     text = store.settings().get("network_bbox", "")
     if text:
         w, s, e, n = (float(v) for v in text.split(","))

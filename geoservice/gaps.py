@@ -32,7 +32,7 @@ from geoservice.networks import workspace_graph
 from geoservice.opening import local_time, open_window, opening_state, workspace_zone
 from geoservice.resources import check_minutes, check_mode, check_resource_type, of_type, resource_types
 from geoservice.siting import maximal_covering
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 from geoservice.texttable import minutes, text_table
 from geoservice.travel_times import (
     Placed,
@@ -233,7 +233,7 @@ def _open_text(h: HotspotGap) -> str:
     return "open" if h.open else "closed"
 
 
-def gaps_report(store: GeoPackageStore, *, resource_type: str | None = None, max_minutes: float = 15,
+def gaps_report(store: Store, *, resource_type: str | None = None, max_minutes: float = 15,
                 mode: str = "walk", at: dt.datetime | str | None = None, suggest: int = 0,
                 candidates: Sequence[tuple[float, float]] | None = None,
                 time_limit: float = 30.0) -> GapsResult:

@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from geoservice.errors import UserError, WorkspaceError
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 from routing.errors import RoutingError
 from routing.network import cached_graph_from_osm_file, graph_from_bbox, graph_from_place
 
@@ -39,7 +39,7 @@ class NetworkSummary:
         return f"{self.mode}: {self.nodes:,} nodes, {self.edges:,} edges, {self.km:,.1f} km of road{dropped}"
 
 
-def build_network(store: GeoPackageStore, *, osm: str | Path | None = None, place: str | None = None,
+def build_network(store: Store, *, osm: str | Path | None = None, place: str | None = None,
                   bbox: tuple[float, float, float, float] | None = None,
                   modes: Iterable[str] = ("drive", "walk")) -> list[NetworkSummary]:
     """Set the workspace's road network and build (or load from cache) a graph per mode.
@@ -69,7 +69,7 @@ def build_network(store: GeoPackageStore, *, osm: str | Path | None = None, plac
     return summaries
 
 
-def workspace_graph(store: GeoPackageStore, mode: str) -> nx.MultiDiGraph:
+def workspace_graph(store: Store, mode: str) -> nx.MultiDiGraph:
     """The workspace's road graph for ``mode`` (OSMnx-conformant, EPSG:4326)."""
     source = store.settings().get("network_source")
     if not source:
@@ -86,7 +86,7 @@ def summarise(G: nx.MultiDiGraph, mode: str) -> NetworkSummary:
                           float(report.get("km_dropped", 0.0)))
 
 
-def _graph(store: GeoPackageStore, source: str, mode: str) -> nx.MultiDiGraph:
+def _graph(store: Store, source: str, mode: str) -> nx.MultiDiGraph:
     try:
         if source.startswith(("place:", "bbox:")):
             return _online_graph(store, source, mode)
@@ -98,7 +98,7 @@ def _graph(store: GeoPackageStore, source: str, mode: str) -> nx.MultiDiGraph:
         raise UserError(str(e)) from None
 
 
-def _online_graph(store: GeoPackageStore, source: str, mode: str) -> nx.MultiDiGraph:
+def _online_graph(store: Store, source: str, mode: str) -> nx.MultiDiGraph:
     """A graph fetched with OSMnx once and kept in the workspace (it cannot be rebuilt offline)."""
     import hashlib
 

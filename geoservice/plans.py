@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from geoservice.errors import NotFoundError, UserError
 from geoservice.models import Client, Hub, Visit, Worker
 from geoservice.networks import workspace_graph
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 from routing.dayplan import DayPlan, LunchBreak, VisitRequest, plan_day
 
 #: Seconds the solver may spend on one worker's day.
@@ -41,7 +41,7 @@ class WorkerDay:
         return plan_json(self)
 
 
-def timezone_of(store: GeoPackageStore) -> ZoneInfo:
+def timezone_of(store: Store) -> ZoneInfo:
     """The workspace's timezone (setting ``timezone``; UTC when unset)."""
     name = store.settings().get("timezone", "UTC") or "UTC"
     try:
@@ -50,7 +50,7 @@ def timezone_of(store: GeoPackageStore) -> ZoneInfo:
         raise UserError(f"workspace timezone {name!r} is not an IANA time zone name (e.g. Europe/London)") from None
 
 
-def find_worker(store: GeoPackageStore, worker_id: str) -> Worker:
+def find_worker(store: Store, worker_id: str) -> Worker:
     """The worker with ``worker_id``, or a :class:`NotFoundError` naming it."""
     for worker in store.records("workers"):
         if worker.id == worker_id:
@@ -69,7 +69,7 @@ def day_start_point(worker: Worker, hubs: dict[str, Hub]) -> tuple[tuple[float, 
     raise UserError(f"worker {worker.id} has neither a home location nor a base hub")
 
 
-def visits_due(store: GeoPackageStore, date: dt.date) -> list[tuple[Visit, Client]]:
+def visits_due(store: Store, date: dt.date) -> list[tuple[Visit, Client]]:
     """Visits due on ``date`` with their clients, in id order."""
     clients = {c.id: c for c in store.records("clients")}
     return sorted(((v, clients[v.client_id]) for v in store.records("visits") if v.date == date),
@@ -126,7 +126,7 @@ def lunch_of(worker: Worker, date: dt.date, tz: ZoneInfo) -> tuple[LunchBreak, .
                         dt.datetime.combine(date, worker.lunch.end, tzinfo=tz)), worker.lunch_minutes * 60),)
 
 
-def plan_worker_day(store: GeoPackageStore, worker_id: str, date: dt.date, *,
+def plan_worker_day(store: Store, worker_id: str, date: dt.date, *,
                     time_limit: float = DAY_TIME_LIMIT_S, seed: int = 0) -> WorkerDay:
     """Plan ``worker_id``'s visits due on ``date`` on the workspace's road network.
 

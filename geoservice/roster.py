@@ -29,7 +29,7 @@ from geoservice.plans import (
     visit_request,
     visits_due,
 )
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 from routing.roster import CONTINUITY_WEIGHT_S, Roster, RosterVisit, RosterWorker, plan_roster
 
 #: Seconds the solver may spend on the team's day.
@@ -152,7 +152,7 @@ def _daily_seconds(worker: Worker) -> int:
     return int(min(worker.hours_per_week / WORKING_DAYS * 3600, shift_s))
 
 
-def roster_workspace(store: GeoPackageStore, date: dt.date, *, absent: Collection[str] = (),
+def roster_workspace(store: Store, date: dt.date, *, absent: Collection[str] = (),
                      continuity_weight_s: int = CONTINUITY_WEIGHT_S, time_limit: float = ROSTER_TIME_LIMIT_S,
                      seed: int = 0) -> TeamRoster:
     """Plan the whole team's day ``date`` from the workspace.

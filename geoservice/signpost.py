@@ -26,7 +26,7 @@ from geoservice.models import Resource
 from geoservice.networks import workspace_graph
 from geoservice.opening import local_time, opening_state, workspace_zone
 from geoservice.resources import check_mode, check_resource_type, of_type
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 from geoservice.texttable import minutes, text_table
 from geoservice.travel_times import network_provenance, place_on_network, travel_times_and_distances
 
@@ -106,7 +106,7 @@ def _table(items: Sequence[SignpostedResource], *, indent: str = "") -> str:
     return text_table(rows, ["name", "min", "km", "state", "phone"], indent=indent, width=40)
 
 
-def signpost(store: GeoPackageStore, *, point: tuple[float, float] | str | None = None,
+def signpost(store: Store, *, point: tuple[float, float] | str | None = None,
              address: str | None = None, resource_type: str, n: int = 3,
              at: dt.datetime | str | None = None, mode: str = "walk") -> SignpostResult:
     """The ``n`` nearest resources of a type open on arrival, from a point or an address.
@@ -190,7 +190,7 @@ def parse_point(point: tuple[float, float] | str) -> tuple[float, float]:
     return lon, lat
 
 
-def _geocode(store: GeoPackageStore, address: str) -> tuple[float, float]:
+def _geocode(store: Store, address: str) -> tuple[float, float]:
     source = store.settings().get("network_source", "")
     if not source or not Path(source).is_file():
         raise UserError("addresses need the workspace's OSM extract (`outreach network build --osm FILE`); "

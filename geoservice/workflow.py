@@ -22,7 +22,7 @@ from geoservice.io.writers import write_records
 from geoservice.networks import NetworkSummary, build_network, workspace_graph
 from geoservice.plans import WorkerDay
 from geoservice.roster import TeamRoster, roster_workspace
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store, open_store
 
 #: The embedded demo: central Helsinki, shipped inside the package (see data/README.md).
 DEMO_TIMEZONE = "Europe/Helsinki"
@@ -49,7 +49,7 @@ class DemoSummary:
     extra: list[str] = field(default_factory=list)
 
 
-def build_demo_workspace(store: GeoPackageStore, *, osm: str | Path | None = None, start: dt.date,
+def build_demo_workspace(store: Store, *, osm: str | Path | None = None, start: dt.date,
                          seed: int, timezone: str) -> DemoSummary:
     """Fill ``store`` with a generated demo on ``osm`` (default: the embedded Helsinki extract).
 
@@ -74,7 +74,7 @@ def build_demo_workspace(store: GeoPackageStore, *, osm: str | Path | None = Non
                        per_locality=per_locality_counts(store), networks=networks, data_dir=data_dir)
 
 
-def per_locality_counts(store: GeoPackageStore) -> dict[str, dict[str, int]]:
+def per_locality_counts(store: Store) -> dict[str, dict[str, int]]:
     """Clients and workers per locality name (``(none)`` for records outside every locality)."""
     names = {lc.id: lc.name for lc in store.records("localities")}
     out: dict[str, dict[str, int]] = {name: {"clients": 0, "workers": 0} for name in names.values()}
@@ -85,7 +85,7 @@ def per_locality_counts(store: GeoPackageStore) -> dict[str, dict[str, int]]:
     return out
 
 
-def write_route_map(store: GeoPackageStore, day: WorkerDay, path: str | Path) -> Path:
+def write_route_map(store: Store, day: WorkerDay, path: str | Path) -> Path:
     """Write a worker's route map as an HTML file that works offline (assets beside it)."""
     from maps.base import copy_assets, render_html
     from maps.route import route_map
@@ -117,7 +117,7 @@ def first_working_day(day: dt.date) -> dt.date:
     return day
 
 
-def run_day(store: GeoPackageStore, date: dt.date) -> DayRun:
+def run_day(store: Store, date: dt.date) -> DayRun:
     """Run the team's planning for ``date`` and write every output under
     ``<workspace>/outputs/<date>/``: the roster (JSON, CSV, map) and each rostered
     worker's itinerary (day sheet, ICS, GPX, CSV, route map), the caseload map and
@@ -195,7 +195,7 @@ def _index_page(date: dt.date, files: dict[str, Path]) -> str:
             f"<p>Confidential: contains client information.</p><ul>{items}</ul></body></html>")
 
 
-def write_roster_map(store: GeoPackageStore, team: TeamRoster, path: str | Path) -> Path:
+def write_roster_map(store: Store, team: TeamRoster, path: str | Path) -> Path:
     """Write the team roster map as an HTML file that works offline (assets beside it)."""
     from maps.base import copy_assets, render_html
     from maps.roster import roster_map
@@ -212,7 +212,7 @@ def write_roster_map(store: GeoPackageStore, team: TeamRoster, path: str | Path)
     return path
 
 
-def apply_balance(store: GeoPackageStore, result: BalanceResult) -> int:
+def apply_balance(store: Store, result: BalanceResult) -> int:
     """Make a balancing proposal real: each moved or newly assigned client gets its new
     usual worker, in one transaction. Returns how many clients changed."""
     new_worker = {m.client: m.to_worker for m in (*result.moves, *result.assigned) if m.to_worker}
@@ -223,9 +223,7 @@ def apply_balance(store: GeoPackageStore, result: BalanceResult) -> int:
     return len(changed)
 
 
-def ensure_workspace(root: str | Path) -> GeoPackageStore:
-    """Open the workspace at ``root``; a clear error if there is none."""
-    if not (Path(root) / "workspace.gpkg").exists():
-        raise WorkspaceError(f"no workspace at {root}: run `outreach demo`, or `outreach network build` "
-                             "and `outreach import` to make one")
-    return GeoPackageStore(root)
+def ensure_workspace(root: str | Path) -> Store:
+    """Open the workspace at ``root`` (a folder or a ``postgresql://`` URL, see
+    :func:`geoservice.store.open_store`); a clear error if there is none."""
+    return open_store(root)

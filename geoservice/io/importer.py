@@ -11,7 +11,7 @@ from geoservice.errors import ImportIssue, ImportRejected, UserError
 from geoservice.io.readers import read_table
 from geoservice.io.validate import Geocode, ImportContext, validate_table
 from geoservice.models import KINDS, Record
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 
 #: Margin around the road network's bounding box within which points are accepted (m).
 AREA_MARGIN_M = 1000.0
@@ -27,7 +27,7 @@ class ImportReport:
     notes: tuple[str, ...]
 
 
-def import_file(store: GeoPackageStore, kind: str, path: str | Path, *, replace: bool = False,
+def import_file(store: Store, kind: str, path: str | Path, *, replace: bool = False,
                 geocode: Geocode | None = None, progress: bool = False) -> ImportReport:
     """Validate ``path`` as records of ``kind`` and store them in one transaction.
 
@@ -57,7 +57,7 @@ def import_file(store: GeoPackageStore, kind: str, path: str | Path, *, replace:
     return import_files(store, {kind: path}, replace=replace, geocode=geocode, progress=progress)[0]
 
 
-def import_files(store: GeoPackageStore, files: Mapping[str, str | Path], *, replace: bool = False,
+def import_files(store: Store, files: Mapping[str, str | Path], *, replace: bool = False,
                  geocode: Geocode | None = None, progress: bool = False) -> list[ImportReport]:
     """Import several files (one per kind) in one transaction: all stored, or none.
 
@@ -92,7 +92,7 @@ def import_files(store: GeoPackageStore, files: Mapping[str, str | Path], *, rep
     return reports
 
 
-def network_area(store: GeoPackageStore) -> tuple[float, float, float, float] | None:
+def network_area(store: Store) -> tuple[float, float, float, float] | None:
     """The bounding box (W, S, E, N degrees) of the workspace's road network, widened by
     :data:`AREA_MARGIN_M`; ``None`` when no network is set."""
     text = store.settings().get("network_bbox")
@@ -104,7 +104,7 @@ def network_area(store: GeoPackageStore) -> tuple[float, float, float, float] | 
     return w - dlon, s - dlat, e + dlon, n + dlat
 
 
-def workspace_geocoder(store: GeoPackageStore) -> Geocode | None:
+def workspace_geocoder(store: Store) -> Geocode | None:
     """An offline geocoder over the address points of the workspace's OSM extract; ``None``
     when the workspace has no extract.
 

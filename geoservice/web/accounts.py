@@ -289,7 +289,7 @@ def add_user(workspace: str | Path, username: str, role: str, password: str,
     unknown = sorted(set(localities or ()) - known)
     if unknown:
         raise NotFoundError(f"no locality {unknown[0]!r} in the workspace (see `outreach list localities`)")
-    return Accounts.of_workspace(workspace).add_user(username, role, password, worker_id=worker_id,
+    return Accounts.of_workspace(store.root).add_user(username, role, password, worker_id=worker_id,
                                                       localities=localities)
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, request, send_file
 from werkzeug.exceptions import NotFound
 
-from geoservice.store import DEFAULT_WORKSPACE, GeoPackageStore
+from geoservice.store import DEFAULT_WORKSPACE, Store
 from geoservice.web.accounts import Accounts
 
 #: Every setting and its default.
@@ -87,9 +87,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def workspace_store(app: Flask) -> GeoPackageStore:
+def workspace_store(app: Flask) -> Store:
     """The workspace an app serves."""
-    store: GeoPackageStore = app.extensions["outreach_store"]
+    store: Store = app.extensions["outreach_store"]
     return store
 
 

@@ -21,7 +21,7 @@ import folium
 from geoservice.errors import NotFoundError
 from geoservice.models import Worker
 from geoservice.privacy import Viewer, may_see_worker
-from geoservice.store import GeoPackageStore
+from geoservice.store import Store
 from geoservice.web.accounts import Accounts, User
 from geoservice.web.params import Param
 
@@ -46,7 +46,7 @@ class Call:
     A feature that shows client-level records sets ``records_shown`` (for the audit log).
     """
 
-    store: GeoPackageStore
+    store: Store
     user: User
     args: dict[str, Any]
     accounts: Accounts
