@@ -120,12 +120,29 @@ def gaps_page(call: Call) -> PageContent:
     m = build_gap_map(call.store, resource_type=a["resource_type"], max_minutes=result.max_minutes, mode=result.mode,
                       at=a["at"], suggest=a["suggest"] or 0, asset_url=ASSET_URL)
     within = f"{result.max_minutes:g} min ({result.mode})"
-    rows = [(row.id, row.name, str(row.people), row.resource_type, row.nearest_name or "none reachable",
-             "" if row.travel_time_s is None else f"{row.travel_time_s / 60:.0f} min", "gap" if row.gap else "")
-            for row in result.hotspots]
-    table = Table(f"Nearest resource within {within}",
-                  ("hotspot", "name", "people", "type", "nearest", "travel", "gap"), rows)
+    types = sorted({row.resource_type for row in result.hotspots})
+    rows: list[tuple[str, ...]]
+    if len(types) == 1:
+        rows = [(row.id, row.name, str(row.people), row.nearest_name or "none reachable", _minutes_cell(row))
+                for row in result.hotspots]
+        table = Table(f"Nearest {types[0]} (gap: over {within})", ("hotspot", "name", "people", "nearest",
+                                                                  "travel"), rows)
+    else:  # one row per hotspot, a column per resource type
+        spots: dict[str, dict[str, str]] = {}
+        for row in result.hotspots:
+            spot = spots.setdefault(row.id, {"hotspot": row.id, "name": row.name, "people": str(row.people)})
+            spot[row.resource_type] = _minutes_cell(row)
+        columns = ("hotspot", "name", "people", *types)
+        rows = [tuple(spot.get(c, "") for c in columns) for spot in spots.values()]
+        table = Table(f"Minutes to the nearest resource of each type (gap: over {within})", columns, rows)
     return PageContent(m, f"Resource gaps: {within}", tables=[table])
+
+
+def _minutes_cell(row: Any) -> str:
+    """A hotspot's travel to the nearest resource as a table cell: minutes, and a gap mark."""
+    if row.travel_time_s is None:
+        return "none reachable (gap)"
+    return f"{row.travel_time_s / 60:.0f} min" + (" (gap)" if row.gap else "")
 
 
 def plan(call: Call) -> dict[str, Any]:

@@ -157,9 +157,13 @@ def test_gaps_page_marks_hotspots_in_gaps(client: FlaskClient, auth: Auth, works
     query = "resource_type=clinic&max_minutes=6&mode=walk"
     page = decoded(_page(client, f"/maps/gaps?{query}", auth("otto-outreach")))
     assert "Resource gaps: 6 min (walk)" in page and "gap over 6 min" in page and "Hotspots: time to clinic" in page
-    rows = [(r[0], r[6]) for r in table_rows(page, "Nearest resource within 6 min (walk)") if r[3] == "clinic"]
+    rows = [(r[0], "(gap)" in r[4]) for r in table_rows(page, "Nearest clinic (gap: over 6 min (walk))")]
     assert sorted(r[0] for r in rows) == sorted(h.id for h in hotspots), "a row per hotspot"
     api = client.get(f"/api/gaps?{query}", headers=auth("otto-outreach")).json
     assert api is not None
     in_gap = {r["id"] for r in api["hotspots"] if r["travel_time_s"] > 360}
     assert {r[0] for r in rows if r[1]} == in_gap and 0 < len(in_gap) < len(hotspots), "6 min splits the hotspots"
+    every_type = decoded(_page(client, "/maps/gaps?max_minutes=6&mode=walk", auth("otto-outreach")))
+    grid = table_rows(every_type, "Minutes to the nearest resource of each type (gap: over 6 min (walk))")
+    types = {r.type for r in GeoPackageStore(workspace_root).records("resources")}
+    assert len(grid) == len(hotspots) and all(len(r) == 3 + len(types) for r in grid), "a column per type"
