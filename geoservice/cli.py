@@ -22,6 +22,7 @@ from geoservice.io.fields import format_value
 from geoservice.io.schema import SCHEMAS
 from geoservice.models import KINDS, MODES
 from geoservice.store import DEFAULT_WORKSPACE
+from geoservice.texttable import text_table
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -160,13 +161,7 @@ def _plan(args: argparse.Namespace) -> int:
         "gpx": lambda: itinerary_gpx(day),
         "html": lambda: day_sheet_html(day, rate_per_km=rate, currency=currency),
     }
-    text = renderers[args.format]()
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-        _progress(f"wrote {args.format} itinerary to {args.out}")
-    else:
-        print(text)
+    _emit(renderers[args.format](), args.out, f"the {args.format} itinerary")
     if args.map:
         _progress(f"wrote route map to {write_route_map(store, day, args.map)}")
     return 0
@@ -204,13 +199,8 @@ def _roster(args: argparse.Namespace) -> int:
     team = roster_workspace(store, day, absent=args.absent or (),
                             continuity_weight_s=round(args.continuity_weight * 60),
                             time_limit=args.time_limit or ROSTER_TIME_LIMIT_S)
-    text = {"table": team.table, "json": team.to_json_text, "csv": team.csv}[args.format]()
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-        _progress(f"wrote the roster ({args.format}) to {args.out}")
-    else:
-        print(text)
+    _emit({"table": team.table, "json": team.to_json_text, "csv": team.csv}[args.format](), args.out,
+          f"the roster ({args.format})")
     if args.map:
         _progress(f"wrote the roster map to {write_roster_map(store, team, args.map)}")
     return 0
@@ -274,14 +264,18 @@ def _cell(value: Any) -> str:
     return format_value(value)
 
 
-def _table(rows: list[dict[str, Any]], columns: list[str], *, indent: str = "", width: int = 28) -> str:
-    """A plain text table; long cells are cut to ``width`` characters."""
-    cells = [[str(r.get(c, ""))[:width] for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = [indent + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines.append(indent + "  ".join("-" * w for w in widths))
-    lines += [indent + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return "\n".join(lines)
+def _table(rows: list[dict[str, Any]], columns: list[str], *, indent: str = "") -> str:
+    return text_table(rows, columns, indent=indent, width=28)
+
+
+def _emit(text: str, out: Path | None, what: str) -> None:
+    """Print ``text``, or write it to ``out`` (creating its folder) and say so on stderr."""
+    if out is None:
+        print(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    _progress(f"wrote {what} to {out}")
 
 
 def _progress(message: str) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from geoservice.errors import NotFoundError, UserError
 from geoservice.models import Client, Hub, Visit, Worker
 from geoservice.networks import workspace_graph
+from geoservice.opening import workspace_zone
 from geoservice.store import Store
 from routing.dayplan import DayPlan, LunchBreak, VisitRequest, plan_day
 
@@ -43,11 +44,7 @@ class WorkerDay:
 
 def timezone_of(store: Store) -> ZoneInfo:
     """The workspace's timezone (setting ``timezone``; UTC when unset)."""
-    name = store.settings().get("timezone", "UTC") or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"workspace timezone {name!r} is not an IANA time zone name (e.g. Europe/London)") from None
+    return workspace_zone(store.settings().get("timezone"))
 
 
 def find_worker(store: Store, worker_id: str) -> Worker:
