@@ -175,6 +175,8 @@ class PostGISStore:
                                      "build` and `outreach import`, with this --workspace to make one")
             self._initialise()
         self._check_version()
+        if self._missing_columns():  # made by an older version: add the fields it lacks
+            self._initialise()
         if not self._root.exists():
             self._root.mkdir(parents=True, mode=0o700)
 
@@ -284,7 +286,7 @@ class PostGISStore:
                 raise WorkspaceError(f"cannot reach the workspace {self.name}: {reason}") from None
             self._local.conn = conn
             with self._guard:
-                self._connections.append(conn)
+                self._connections = [c for c in self._connections if not c.closed] + [conn]
         return conn
 
     @contextlib.contextmanager
@@ -297,10 +299,14 @@ class PostGISStore:
         Read snapshot would be taken before the lock was granted).
         """
         conn = self._connection()
-        with conn.transaction():
-            if lock:
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key,))
-            yield conn
+        try:
+            with conn.transaction():
+                if lock:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key,))
+                yield conn
+        except psycopg.OperationalError as e:  # the server went away: the next call reconnects
+            reason = " ".join(str(e).split()) or type(e).__name__
+            raise WorkspaceError(f"lost the connection to the workspace {self.name}: {reason}") from None
 
     def _table(self, name: str) -> sql.Composable:
         return sql.Identifier(self.schema, name)
@@ -363,7 +369,22 @@ class PostGISStore:
             row = conn.execute("SELECT to_regclass(%s)", (f'"{self.schema}".{_META}',)).fetchone()
             return row is not None and row[0] is not None
 
+    def _missing_columns(self) -> bool:
+        with self._transaction() as conn:
+            rows = conn.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                "WHERE table_schema = %s", (self.schema,)).fetchall()
+        present = {(str(t), str(c)) for t, c in rows}
+        return any((kind, fs.name) not in present for kind in KINDS for fs in SCHEMAS[kind].fields)
+
     def _initialise(self) -> None:
+        """Create what is missing: schema, tables, columns, indexes (safe to repeat)."""
+        try:
+            self._create()
+        except psycopg.errors.InsufficientPrivilege as e:
+            raise WorkspaceError(f"cannot create the workspace in {self.name}: {' '.join(str(e).split())} "
+                                 "(the role needs CREATE on the database)") from None
+
+    def _create(self) -> None:
         with self._transaction(lock=True) as conn:
             self._require_postgis(conn)
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
@@ -408,6 +429,8 @@ class PostGISStore:
             columns.append(sql.SQL("geom geometry({}, 4326)").format(sql.SQL(_GEOMETRY_TYPES[spec.geometry])))
         statements.append(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
             self._table(kind), sql.SQL(", ").join(columns)))
+        statements += [sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}").format(self._table(kind), column)
+                       for column in columns[2:]]
         if spec.geometry != "none":
             statements.append(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist (geom)").format(
                 sql.Identifier(f"{kind}_geom_idx"), self._table(kind)))
