@@ -14,17 +14,19 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import shapely
 from shapely.geometry import MultiPolygon, box
-from store_backends import Backend, PostGISBackend, copy_demo
 
 from geoservice.errors import ImportRejected, UserError, WorkspaceError
 from geoservice.io.importer import import_file, import_files
 from geoservice.models import KINDS, Client, Hotspot, Hub, Locality, Resource, TimeWindow, Visit, Worker
 from geoservice.store import SCHEMA_VERSION, GeoPackageStore, Store, dangling_references, open_store
+
+if TYPE_CHECKING:  # the fixtures' types, from conftest.py beside this file
+    from conftest import Backend, PostGISBackend
 
 # A point well inside the demo's road network (central Helsinki).
 LON, LAT = 24.9440, 60.1690
@@ -201,7 +203,7 @@ def test_postgis_returns_what_the_geopackage_returns(postgis_backend: PostGISBac
         assert postgis.records(kind) == gpkg.records(kind), kind
         assert geometries(postgis, kind) == geometries(gpkg, kind), kind
     demo = GeoPackageStore(demo_workspace)
-    copy_demo(demo_workspace, postgis_backend)
+    postgis_backend.fill_with_demo(demo_workspace)
     for kind in KINDS:
         assert postgis.records(kind) == demo.records(kind), kind
         assert geometries(postgis, kind) == geometries(demo, kind), kind
@@ -303,6 +305,16 @@ def test_a_reader_sees_another_writers_commit(postgis_backend: PostGISBackend) -
     assert reader.records("hubs") == []  # cached now
     writer.write({"hubs": every_kind()["hubs"]})
     assert [h.id for h in reader.records("hubs")] == ["H1"]
+
+
+def test_a_field_added_since_the_workspace_was_made_gets_its_column(postgis_backend: PostGISBackend) -> None:
+    data = every_kind()
+    postgis_backend.open(create=True).write(data)
+    postgis_backend.query(f'ALTER TABLE "{postgis_backend.schema}".clients DROP COLUMN notes')
+    store = postgis_backend.open()  # as an older version left it: the column comes back, empty
+    assert [c.notes for c in store.records("clients")] == ["", ""]
+    store.write({"clients": data["clients"]})
+    assert store.records("clients")[0].notes == "Key safe at the back door"
 
 
 # -- choosing the backend ------------------------------------------------------------------
