@@ -107,11 +107,12 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from geoservice.web import admin, api, auth, errors, imports, mappages
+    from geoservice.web import admin, api, auth, errors, imports, mappages, reportpages
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(mappages.bp)
+    app.register_blueprint(reportpages.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(admin.bp)
     errors.register(app)
