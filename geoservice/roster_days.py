@@ -224,9 +224,16 @@ def keep_day(store: Store, day: PlannedDay, fingerprint: str) -> Path:
     return path
 
 
-def keep_roster(store: Store, team: TeamRoster) -> PlannedDay:
+def keep_roster(store: Store, team: TeamRoster) -> PlannedDay | None:
     """Keep a roster planned elsewhere (``outreach roster``, the demo's day) for the weekly
-    figures, under the options it was planned with."""
+    figures, under the options it was planned with.
+
+    A roster with absences named for that day only (``outreach roster --absent``) is a
+    what-if, not the week's plan: it is not kept (returns ``None``).
+    """
+    own = {w.id for w in team.workers.values() if not w.is_available(team.date)}
+    if set(team.absent) != own:
+        return None
     settings = team.roster.settings
     day = planned_day_of(team)
     weight = int(str(settings.get("continuity_weight_s", CONTINUITY_WEIGHT_S)))

@@ -20,10 +20,12 @@ from shapely.geometry import box
 
 from geoservice.caseload import build_team, caseload_state
 from geoservice.models import Client, Locality, TimeWindow, Visit, Worker
+from geoservice.roster import roster_workspace
 from geoservice.roster_days import (
     PlannedDay,
     VisitOutcome,
     WorkedDay,
+    keep_roster,
     planned_day,
     roster_fingerprint,
     rosters_dir,
@@ -213,6 +215,21 @@ def test_kept_day_is_planned_again_when_a_client_changes(demo_week: tuple[GeoPac
     store.write({"clients": [dataclasses.replace(client, need_weight=client.need_weight + 1)]})
     with pytest.raises(_Planned):
         planned_day(store, f.week_start, time_limit=1)
+
+
+def test_a_roster_planned_elsewhere_is_kept_unless_a_what_if(workspace: GeoPackageStore, demo_start: dt.date,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    tuesday = demo_start + dt.timedelta(days=1)
+    team = roster_workspace(workspace, tuesday, time_limit=1)
+    kept = keep_roster(workspace, team)
+    assert kept is not None and sum(w.visits for w in kept.worked.values()) == \
+        sum(len(p.visits) for p in team.roster.days.values())
+    assert sum(v.travel_time_s for v in kept.visits) == team.roster.travel_time_s
+    assert {v.visit for v in kept.visits} == set(team.due)
+    monkeypatch.setattr("geoservice.roster_days.roster_workspace", _no_planning)
+    assert planned_day(workspace, tuesday, time_limit=1) == dataclasses.replace(kept, from_cache=True)
+    what_if = dataclasses.replace(team, absent=["W04"])  # as `outreach roster --absent W04` plans it
+    assert keep_roster(workspace, what_if) is None
 
 
 def test_fingerprint_reads_only_that_days_visits(workspace: GeoPackageStore, demo_start: dt.date) -> None:
