@@ -47,6 +47,7 @@ from geoservice.caseload_report import CaseloadState, LocalityLoad, WorkerLoad
 from geoservice.models import Worker
 from geoservice.roster import _daily_seconds as contracted_day_s  # the roster's own daily contracted time
 from geoservice.roster_days import PlannedDay, VisitOutcome, planned_day
+from geoservice.texttable import text_table
 from routing.roster import CONTINUITY_WEIGHT_S
 
 if TYPE_CHECKING:
@@ -205,9 +206,10 @@ class WeeklyFigures:
     def summary(self) -> str:
         """The team's week in one line."""
         t = self.team
-        return (f"{t.visits} visits planned ({t.unassigned} not), {_hours(t.working_time_s)} h of work with "
-                f"{_hours(t.travel_time_s)} h travel, {t.km_driven:.1f} km driven "
-                f"({_money(t.claim, self.currency)}), continuity {_percent(t.continuity)}")
+        continuity = "-" if t.continuity is None else f"{t.continuity:.0%}"
+        return (f"{t.visits} visits planned ({t.unassigned} not), {(t.working_time_s or 0) / 3600:.1f} h of work "
+                f"with {t.travel_time_s / 3600:.1f} h travel, {t.km_driven:.1f} km driven "
+                f"({_money(t.claim, self.currency)}), continuity {continuity}")
 
     def as_json(self) -> dict[str, Any]:
         """``{week_start, week_end, scope, team, workers, localities, days, unassigned, settings}``;
@@ -245,30 +247,20 @@ class WeeklyFigures:
 
     def table(self) -> str:
         """The figures as plain text: the week, per worker, per locality, per day."""
-        lines = [self.title(), f"{self.scope or 'Team'}: {self.summary()}", ""]
-        lines.append("Workers (hours and km over the week; load = need / capacity)")
-        lines.append(_grid(["worker", "name", "locality", "mode", "clients", "need", "capacity", "load", "visits",
-                            "covered", "visit h", "planned h", "contract h", "travel h", "km", "claim",
-                            "continuity", "not planned"],
-                           [[r.id, r.name[:24], self.locality_name(r), r.mode, str(r.clients),
-                             f"{r.need:g}", f"{r.capacity:g}", _percent(r.load), str(r.visits), _text(r.covered),
-                             _hours(r.visit_time_s), _hours(r.working_time_s), _hours(r.contracted_s),
-                             _hours(r.travel_time_s), f"{r.km_driven:.1f}", f"{r.claim:.2f}",
-                             _percent(r.continuity), str(r.unassigned)] for r in self.workers], left=4))
-        lines += ["", "Localities (visits, travel and km for the clients living there)"]
-        lines.append(_grid(["locality", "clients", "need", "capacity", "load", "visits", "visit h", "travel h", "km",
-                            "claim", "continuity", "not planned"],
-                           [[r.name, str(r.clients), f"{r.need:g}", f"{r.capacity:g}", _percent(r.load),
-                             str(r.visits), _hours(r.visit_time_s), _hours(r.travel_time_s), f"{r.km_driven:.1f}",
-                             f"{r.claim:.2f}", _percent(r.continuity), str(r.unassigned)]
-                            for r in (*self.localities, self.team)], left=1))
-        lines += ["", "Days"]
-        lines.append(_grid(["date", "visits", "not planned", "travel h", "km", "continuity", "absent", "plan"],
-                           [[f"{d.date:%a %d %b}", str(d.visits), str(d.unassigned), _hours(d.travel_time_s),
-                             f"{d.drive_distance_m / 1000:.1f}",
-                             _percent(d.kept / d.with_usual if d.with_usual else None),
-                             ", ".join(d.absent) or "-", d.plan_note] for d in self.day_rows], left=1,
-                           right_until=6))
+        days = [{"day": f"{d.date:%a %d %b}", "visits": d.visits, "not planned": d.unassigned,
+                 "travel h": round(d.travel_time_s / 3600, 1), "km driven": round(d.drive_distance_m / 1000, 1),
+                 "continuity %": _percent(d.kept / d.with_usual if d.with_usual else None),
+                 "absent": ", ".join(d.absent) or None, "planned with": d.plan_note} for d in self.day_rows]
+        lines = [self.title(), f"{self.scope or 'Team'}: {self.summary()}", "",
+                 "Workers (over the week; load = need / capacity)",
+                 text_table([{"worker": r.id, "name": r.name, "locality": self.locality_name(r), "mode": r.mode,
+                              **_text_row(r)} for r in self.workers],
+                            ["worker", "name", "locality", "mode", *_TEXT_FIGURES[:5], "covered",
+                             *_TEXT_FIGURES[5:7], "planned h", "contract h", *_TEXT_FIGURES[7:]], width=24),
+                 "", "Localities (for the clients living there)",
+                 text_table([{"locality": r.name, **_text_row(r)} for r in (*self.localities, self.team)],
+                            ["locality", *_TEXT_FIGURES]),
+                 "", "Days", text_table(days, list(days[0]) if days else ["day"])]
         if self.unassigned:
             lines += ["", "Not planned:"] + [f"  {d:%a %d %b} {v.visit} (client {v.client}, usual worker "
                                              f"{v.usual_worker or '-'}): {v.reason}" for d, v in self.unassigned]
@@ -445,33 +437,22 @@ def weekly_figures(store: Store, week_start: dt.date, *, time_limit: float = WEE
     continuity_weight_s, seed
         Roster options, as in :func:`geoservice.roster.roster_workspace`.
     """
+    from tqdm import tqdm
+
     from geoservice.caseload import workspace_caseload
 
-    dates = week_days(store, week_start)
     days = []
-    bar = _progress_bar(len(dates), progress)
-    for date in dates:
-        if bar is not None:
+    with tqdm(week_days(store, week_start), desc="planning the week", unit="day", leave=False,
+              disable=not progress) as bar:
+        for date in bar:
             bar.set_postfix_str(f"{date:%a %d %b}")
-        days.append(planned_day(store, date, time_limit=time_limit, continuity_weight_s=continuity_weight_s,
-                                seed=seed, refresh=refresh))
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+            days.append(planned_day(store, date, time_limit=time_limit, continuity_weight_s=continuity_weight_s,
+                                    seed=seed, refresh=refresh))
     settings = store.settings()
     rate = _number(settings.get("mileage_rate_per_km", ""))
     inputs = WeekInputs(week_of(week_start), tuple(days), workspace_caseload(store), tuple(store.records("workers")),
                         rate, settings.get("currency", ""))
     return week_figures(inputs)
-
-
-def _progress_bar(total: int, show: bool) -> Any:
-    if not show:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="planning the week", unit="day", leave=False)
 
 
 def _number(text: str) -> float:
@@ -485,6 +466,19 @@ def _number(text: str) -> float:
 
 # -- formatting ----------------------------------------------------------------------------
 
+_TEXT_FIGURES = ("clients", "need", "capacity", "load %", "visits", "visit h", "travel h", "km driven", "claim",
+                 "continuity %", "not planned")
+
+
+def _text_row(r: FigureRow) -> dict[str, Any]:
+    """A row's figures for :func:`geoservice.texttable.text_table` (hours to 0.1, claim to the cent)."""
+    return {"clients": r.clients, "need": r.need, "capacity": r.capacity, "load %": _percent(r.load),
+            "visits": r.visits, "covered": r.covered, "visit h": _hours(r.visit_time_s),
+            "travel h": _hours(r.travel_time_s), "planned h": _hours(r.working_time_s),
+            "contract h": _hours(r.contracted_s), "km driven": r.km_driven, "claim": f"{r.claim:.2f}",
+            "continuity %": _percent(r.continuity), "not planned": r.unassigned}
+
+
 
 def _round(x: float | None, digits: int) -> float | None:
     return None if x is None else round(x, digits)
@@ -494,29 +488,17 @@ def _text(x: Any) -> str:
     return "" if x is None else str(x)
 
 
-def _hours(seconds: int | None) -> str:
-    return "-" if seconds is None else f"{seconds / 3600:.1f}"
+def _hours(seconds: int | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
 
 
 def _hours_text(seconds: int | None, digits: int) -> str:
     return "" if seconds is None else f"{seconds / 3600:.{digits}f}"
 
 
-def _percent(x: float | None) -> str:
-    return "-" if x is None else f"{x:.0%}"
+def _percent(x: float | None) -> int | None:
+    return None if x is None else round(100 * x)
 
 
 def _money(amount: float, currency: str) -> str:
     return f"claim {amount:.2f} {currency}".rstrip()
-
-
-def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int, right_until: int | None = None) -> str:
-    """Columns before ``left`` left-aligned, the rest right-aligned (up to ``right_until``)."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    stop = len(header) if right_until is None else right_until
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if left <= i < stop else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
