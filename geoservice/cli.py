@@ -191,6 +191,7 @@ def _signpost(args: argparse.Namespace) -> int:
 
 def _roster(args: argparse.Namespace) -> int:
     from geoservice.roster import ROSTER_TIME_LIMIT_S, roster_workspace
+    from geoservice.roster_days import keep_roster
     from geoservice.workflow import ensure_workspace, write_roster_map
 
     store = ensure_workspace(args.workspace)
@@ -199,10 +200,25 @@ def _roster(args: argparse.Namespace) -> int:
     team = roster_workspace(store, day, absent=args.absent or (),
                             continuity_weight_s=round(args.continuity_weight * 60),
                             time_limit=args.time_limit or ROSTER_TIME_LIMIT_S)
+    keep_roster(store, team)  # the weekly figures reuse the day as planned (a what-if with --absent is not kept)
     _emit({"table": team.table, "json": team.to_json_text, "csv": team.csv}[args.format](), args.out,
           f"the roster ({args.format})")
     if args.map:
         _progress(f"wrote the roster map to {write_roster_map(store, team, args.map)}")
+    return 0
+
+
+def _report_weekly(args: argparse.Namespace) -> int:
+    from geoservice.weekly import WEEK_DAY_TIME_LIMIT_S, weekly_figures
+    from geoservice.workflow import ensure_workspace
+
+    store = ensure_workspace(args.workspace)
+    limit = args.time_limit or WEEK_DAY_TIME_LIMIT_S
+    _progress(f"weekly figures: planning each day not kept yet (up to {limit:g} s a day) ...")
+    figures = weekly_figures(store, args.week or dt.date.today(), time_limit=limit, progress=sys.stderr.isatty(),
+                             refresh=args.refresh)
+    renderers = {"table": figures.table, "json": figures.to_json_text, "csv": figures.csv, "html": figures.html}
+    _emit(renderers[args.format](), args.out, f"the weekly figures ({args.format})")
     return 0
 
 
@@ -391,6 +407,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="FILE", help="write the roster to FILE instead of stdout")
     p.add_argument("--map", type=Path, metavar="FILE", help="also write the roster map (HTML, works offline)")
     p.set_defaults(handler=_roster)
+
+    report = verbs.add_parser("report", help="management reports")
+    reports = report.add_subparsers(title="reports", metavar="REPORT", parser_class=_Parser)
+    p = reports.add_parser("weekly", parents=[common], help="the week's figures per worker and locality",
+                           description="Weekly management figures: caseload against capacity, planned visits, "
+                           "hours, travel, mileage (driving days) and claims, continuity of care and visits not "
+                           "planned, per worker, locality and team. Each day's roster is kept in the workspace "
+                           "and used again while its inputs are unchanged.")
+    p.add_argument("--week", type=_date, metavar="YYYY-MM-DD", help="any day of the week (default: this week)")
+    p.add_argument("--format", choices=("table", "json", "csv", "html"), default="table",
+                   help="output format (html: a page with charts)")
+    p.add_argument("--time-limit", type=float, metavar="S", help="solver seconds per day not kept yet (5)")
+    p.add_argument("--refresh", action="store_true", help="plan every day again, even those kept")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
+    p.set_defaults(handler=_report_weekly)
+    report.set_defaults(handler=_usage(report))
 
     p = verbs.add_parser("balance", parents=[common, fmt], help="caseloads per worker and a fair rebalancing",
                          description="Caseloads per worker and locality (need-weighted), and an exact "

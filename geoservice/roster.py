@@ -67,7 +67,7 @@ class TeamRoster:
         routes = []
         for wid, plan in r.days.items():
             w = self.workers[wid]
-            contracted = _daily_seconds(w)
+            contracted = daily_contracted_seconds(w)
             routes.append({
                 "worker": wid, "name": w.name, "mode": plan.mode, "relief": w.relief,
                 "start": plan.start_time.isoformat() if plan.start_time else None,
@@ -107,7 +107,7 @@ class TeamRoster:
             w = self.workers[wid]
             span = f"{plan.start_time:%H:%M}-{plan.end_time:%H:%M}" if plan.start_time and plan.end_time else ""
             lines.append(f"{wid:<8}{w.name[:21]:<22}{plan.mode:<6}{len(plan.visits):>7}"
-                         f"{plan.working_time_s / 3600:>7.1f}{_daily_seconds(w) / 3600:>9.1f}"
+                         f"{plan.working_time_s / 3600:>7.1f}{daily_contracted_seconds(w) / 3600:>9.1f}"
                          f"{plan.travel_time_s / 60:>6.0f} m  {span}{'  (relief bank)' if w.relief else ''}")
         if r.changes:
             lines.append("\nNot with the usual worker:")
@@ -145,7 +145,7 @@ class TeamRoster:
         return json.dumps(self.as_json(), ensure_ascii=False, indent=1)
 
 
-def _daily_seconds(worker: Worker) -> int:
+def daily_contracted_seconds(worker: Worker) -> int:
     """Contracted working time for one day, capped by the shift."""
     shift_s = (dt.datetime.combine(dt.date.min, worker.shift.end)
                - dt.datetime.combine(dt.date.min, worker.shift.start)).total_seconds()
@@ -188,7 +188,7 @@ def roster_workspace(store: Store, date: dt.date, *, absent: Collection[str] = (
         start, start_names[w.id] = day_start_point(w, hubs)
         skills = w.skills | {_fixed_tag(w.id)}
         roster_workers.append(RosterWorker(w.id, start, shift_of(w, date, tz), mode=w.mode, skills=skills,
-                                           breaks=lunch_of(w, date, tz), max_work_s=_daily_seconds(w),
+                                           breaks=lunch_of(w, date, tz), max_work_s=daily_contracted_seconds(w),
                                            relief=w.relief))
     visits = []
     for visit, client in due.values():

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from geoservice.caseload_report import CaseloadState, LocalityLoad, WorkerLoad
 from geoservice.models import Worker
-from geoservice.roster import _daily_seconds as contracted_day_s  # the roster's own daily contracted time
+from geoservice.roster import daily_contracted_seconds as contracted_day_s
 from geoservice.roster_days import PlannedDay, VisitOutcome, planned_day
 from geoservice.texttable import text_table
 from routing.roster import CONTINUITY_WEIGHT_S

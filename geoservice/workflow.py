@@ -26,6 +26,8 @@ from geoservice.store import Store, open_store
 
 #: The embedded demo: central Helsinki, shipped inside the package (see data/README.md).
 DEMO_TIMEZONE = "Europe/Helsinki"
+#: Solver seconds for the day's roster in :func:`run_day` (the demo should stay well under a minute).
+DEMO_ROSTER_TIME_LIMIT_S = 10.0
 
 
 def demo_extract() -> Path:
@@ -129,6 +131,8 @@ def run_day(store: Store, date: dt.date) -> DayRun:
     from geoservice.daysheet import day_sheet_html
     from geoservice.gaps import gaps_report
     from geoservice.reports import itinerary_csv, itinerary_gpx, itinerary_ics
+    from geoservice.roster_days import keep_roster
+    from geoservice.weekly import QUICK_DAY_TIME_LIMIT_S, weekly_figures
     from maps.base import copy_assets, render_html
     from maps.caseload import caseload_map
 
@@ -146,7 +150,8 @@ def run_day(store: Store, date: dt.date) -> DayRun:
         files[name] = path
         return path
 
-    team = roster_workspace(store, date)
+    team = roster_workspace(store, date, time_limit=DEMO_ROSTER_TIME_LIMIT_S)
+    keep_roster(store, team)  # the week's figures and the web page reuse this day as planned
     write("roster.json", team.to_json_text())
     write("roster.csv", team.csv())
     files["roster-map.html"] = write_roster_map(store, team, folder / "roster-map.html")
@@ -182,6 +187,10 @@ def run_day(store: Store, date: dt.date) -> DayRun:
     in_gap = sum(row["people_in_gap"] for row in gaps.summary())
     lines.append(f"resource gaps at 20:00 on foot: {in_gap} person-gaps over 10 min across "
                  f"{len(gaps.summary())} resource types")
+    week = weekly_figures(store, date, time_limit=QUICK_DAY_TIME_LIMIT_S)
+    write("weekly.html", week.html())
+    write("weekly.csv", week.csv())
+    lines.append(f"week of {week.week_start:%d %b}: {week.summary()}")
     write("index.html", _index_page(date, files))
     return DayRun(date, folder, files, lines)
 
