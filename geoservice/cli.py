@@ -21,7 +21,7 @@ from geoservice.errors import ImportRejected, UserError
 from geoservice.io.fields import format_value
 from geoservice.io.schema import SCHEMAS
 from geoservice.models import KINDS, MODES
-from geoservice.store import DEFAULT_WORKSPACE
+from geoservice.store import DEFAULT_WORKSPACE, describe_workspace
 from geoservice.texttable import text_table
 
 Handler = Callable[[argparse.Namespace], int]
@@ -68,10 +68,10 @@ def _demo(args: argparse.Namespace) -> int:
 
     store = open_store(args.workspace, create=True)
     start = args.start or dt.date.today()
-    _progress(f"building the demo workspace in {args.workspace} ...")
+    _progress(f"building the demo workspace in {describe_workspace(args.workspace)} ...")
     summary = build_demo_workspace(store, osm=args.osm, start=start, seed=args.seed if args.seed is not None
                                    else DEMO_SEED, timezone=args.timezone or DEMO_TIMEZONE)
-    print(f"Demo workspace: {Path(args.workspace).resolve()}")
+    print(f"Demo workspace: {describe_workspace(args.workspace)}")
     print("Fictional people on real OpenStreetMap geography (© OpenStreetMap contributors, ODbL).")
     print("\nRoad networks:")
     for n in summary.networks:
@@ -90,7 +90,7 @@ def _demo(args: argparse.Namespace) -> int:
     for line in run.lines:
         print(f"  {line}")
     print(f"\nMaps, day sheets, calendars (ICS) and GPX routes: {run.folder} (open {run.folder / 'index.html'})")
-    ws = f" --workspace {args.workspace}" if Path(args.workspace) != DEFAULT_WORKSPACE else ""
+    ws = f" --workspace {describe_workspace(args.workspace)}" if str(args.workspace) != str(DEFAULT_WORKSPACE) else ""
     print("\nIn the web app:")
     print(f"  outreach user add admin --role admin{ws}     (type a password; prints an API token)")
     print(f"  outreach serve{ws}                           then open http://127.0.0.1:8000/")
@@ -107,7 +107,8 @@ def _import(args: argparse.Namespace) -> int:
     for note in report.notes:
         _progress(f"note: {note}")
     action = "replaced" if args.replace else "added or updated"
-    print(f"imported {report.count} {report.kind} from {report.file} ({action}; workspace {args.workspace})")
+    print(f"imported {report.count} {report.kind} from {report.file} ({action}; workspace "
+          f"{describe_workspace(args.workspace)})")
     return 0
 
 
@@ -239,7 +240,7 @@ def _balance(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from geoservice.web import serve
 
-    _progress(f"serving {args.workspace} on http://{args.host}:{args.port}/ (Ctrl+C stops)")
+    _progress(f"serving {describe_workspace(args.workspace)} on http://{args.host}:{args.port}/ (Ctrl+C stops)")
     serve(args.workspace, args.host, args.port)
     return 0
 

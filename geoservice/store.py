@@ -361,6 +361,24 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
 
 
+def describe_workspace(root: str | Path) -> str:
+    """A workspace location as users may see it: a folder's absolute path, or a
+    database URL without its password."""
+    text = str(root)
+    if text.startswith(("postgresql://", "postgres://")):
+        from urllib.parse import parse_qsl, urlsplit
+
+        parts = urlsplit(text)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        if parts.username:
+            netloc = f"{parts.username}@{netloc}"
+        schema = [f"{k}={v}" for k, v in parse_qsl(parts.query) if k == "schema"]  # never a password= parameter
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{schema[0]}" if schema else "")
+    return str(Path(text).resolve())
+
+
 def open_store(root: str | Path = DEFAULT_WORKSPACE, *, create: bool = False) -> Store:
     """Open the workspace at ``root``: the one place that picks the backend.
 
