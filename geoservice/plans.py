@@ -153,5 +153,5 @@ def plan_worker_day(store: Store, worker_id: str, date: dt.date, *,
         return WorkerDay(worker, date, empty, clients, start_name, tz.key)
     requests = [visit_request(v, c, tz) for v, c in due]
     plan = plan_day(G, requests, start=start, shift=shift, breaks=lunch_of(worker, date, tz), mode=worker.mode,
-                    skills=worker.skills, time_limit=time_limit, seed=seed)
+                    skills=worker.skills, worker_id=worker.id, time_limit=time_limit, seed=seed)
     return WorkerDay(worker, date, plan, clients, start_name, tz.key)

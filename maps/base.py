@@ -73,7 +73,7 @@ def offline_map(bounds: tuple[float, float, float, float], *, asset_url: str = "
     """
     w, s, e, n = bounds
     m = folium.Map(location=[(s + n) / 2, (w + e) / 2], tiles=None, zoom_start=15, control_scale=True,
-                   prefer_canvas=False, attribution_control=True)
+                   prefer_canvas=False, attribution_control=True, zoom_snap=0.25, zoom_delta=0.5)
     # Instance attributes shadow Folium's CDN lists for this map only.
     m.default_js = [("jquery", f"{asset_url}/jquery.min.js"), ("leaflet", f"{asset_url}/leaflet.js")]
     m.default_css = [("leaflet_css", f"{asset_url}/leaflet.css")]

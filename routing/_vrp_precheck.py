@@ -40,18 +40,18 @@ def reasons(problem: Problem) -> tuple[dict[int, str], dict[int, list[int]]]:
     cache: dict[tuple[object, ...], tuple[str, str]] = {}
     for j, stop in enumerate(problem.stops):
         if not problem.vehicles:
-            out[j] = "no vehicle: the problem has no vehicles"
+            out[j] = "no worker: nobody is available"
             continue
         skilled = [v for v, veh in enumerate(problem.vehicles) if stop.skills <= veh.skills]
         if not skilled:
-            out[j] = f"skills: needs {_set(stop.skills)}, no vehicle has {_them(stop.skills)}"
+            out[j] = f"skills: needs {_set(stop.skills)}, no worker has {_them(stop.skills)}"
             continue
         roomy = [v for v in skilled if problem.vehicles[v].capacity is None
                  or stop.demand <= (problem.vehicles[v].capacity or 0)]
         if not roomy:
             largest = max(problem.vehicles[v].capacity or 0 for v in skilled)
             out[j] = (f"capacity: demand {stop.demand} exceeds the largest capacity ({largest}) "
-                      f"of the vehicles with the skills")
+                      f"of the workers with the skills")
             continue
         ok: list[int] = []
         best: tuple[int, str] | None = None
@@ -78,7 +78,7 @@ def no_room(problem: Problem, j: int, vehicles: list[int]) -> str:
     who = ", ".join(problem.vehicles[v].id for v in vehicles[:3]) + (", ..." if len(vehicles) > 3 else "")
     if not stop.required and stop.prize == 0:
         return f"optional: not served; it has no prize and would add cost (could go with {who})"
-    return (f"no room: fits a day on its own (vehicle {who}) but not alongside the other visits "
+    return (f"no room: fits a day on its own (worker {who}) but not alongside the other visits "
             f"within their windows, shifts, breaks and capacities")
 
 
@@ -92,30 +92,30 @@ def _one_stop(problem: Problem, v: int, j: int) -> tuple[str, str]:
     if max(go, back) > day:
         leg, way = (go, "from its start") if go > day else (back, "back to its end")
         travel = f"{veh.profile} travel" if veh.profile is not None else "travel"
-        return "unreachable", (f"unreachable for vehicle {veh.id}: {travel} {way} takes {_hours(leg)}, "
+        return "unreachable", (f"unreachable for worker {veh.id}: {travel} {way} takes {_hours(leg)}, "
                                f"longer than its whole day ({_hours(day)})")
     arrive = s0 + go
     windows = problem.windows_of(j)
     latest = windows[-1][1]
     if arrive > latest:
-        return "window", (f"window: earliest arrival {clock(arrive)} (vehicle {veh.id} leaving at "
+        return "window", (f"window: earliest arrival {clock(arrive)} (worker {veh.id} leaving at "
                           f"{clock(s0)}) is after the latest start {clock(latest)}")
     begin = next(max(arrive, a) for a, b in windows if b >= arrive)
     home = begin + stop.service + back
     if home > s1:
         return "shift", (f"shift: back at the end {clock(home)} at the earliest, after the shift end "
-                         f"{clock(s1)} of vehicle {veh.id}")
+                         f"{clock(s1)} of worker {veh.id}")
     if veh.max_work is not None:
         need = go + stop.service + back
         cap = veh.max_work + veh.max_overtime
         if need > cap:
             return "work", (f"shift: needs {_hours(need)} of work (travel and service), more than the "
-                            f"{_hours(cap)} allowed for vehicle {veh.id}")
+                            f"{_hours(cap)} allowed for worker {veh.id}")
     if best_break_positions(problem, v, [j]) is None:
         if not veh.breaks:
-            return "work", (f"shift: cannot fit within the working-time cap of vehicle {veh.id} "
+            return "work", (f"shift: cannot fit within the working-time cap of worker {veh.id} "
                             f"given the waiting for its window")
-        return "break", f"break: no room for the breaks of vehicle {veh.id} around this visit"
+        return "break", f"break: no room for the breaks of worker {veh.id} around this visit"
     return "ok", ""
 
 

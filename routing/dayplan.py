@@ -185,7 +185,8 @@ def far_reason(distance_m: float, max_snap_m: float = MAX_SNAP_M) -> str:
 def plan_day(G: nx.MultiDiGraph, visits: Sequence[VisitRequest], *, start: tuple[float, float],
              end: tuple[float, float] | None = None, shift: tuple[dt.datetime, dt.datetime],
              breaks: Sequence[LunchBreak] = (), mode: str | None = None, skills: frozenset[str] = frozenset(),
-             max_snap_m: float = MAX_SNAP_M, time_limit: float = 5.0, seed: int = 0) -> DayPlan:
+             worker_id: str = "worker", max_snap_m: float = MAX_SNAP_M, time_limit: float = 5.0,
+             seed: int = 0) -> DayPlan:
     """Plan one worker's day on the road network ``G``.
 
     Parameters
@@ -207,6 +208,8 @@ def plan_day(G: nx.MultiDiGraph, visits: Sequence[VisitRequest], *, start: tuple
         Travel mode, for provenance (default: the graph's own).
     skills
         The worker's skills; a visit needing others is not planned (and says so).
+    worker_id
+        The worker's id, as reasons for unplanned visits name them.
     max_snap_m
         Visits further than this from any road are not routed: they are returned
         in ``unassigned`` with the distance.
@@ -238,7 +241,7 @@ def plan_day(G: nx.MultiDiGraph, visits: Sequence[VisitRequest], *, start: tuple
             continue
         requests[v.id] = (v, k)
         stops.append(stop_for(v, k, clock))
-    vehicle = vrp.Vehicle(id="worker", start=0, end=1, shift=(clock.seconds(shift[0]), clock.seconds(shift[1])),
+    vehicle = vrp.Vehicle(id=worker_id, start=0, end=1, shift=(clock.seconds(shift[0]), clock.seconds(shift[1])),
                           skills=skills, breaks=tuple(break_for(b, clock) for b in breaks))
     solution = vrp.solve(vrp.Problem(net.durations, stops, [vehicle], distances=net.distances),
                          time_limit=time_limit, seed=seed)

@@ -193,7 +193,7 @@ def test_unservable_stops_reported_with_reasons() -> None:
     assert sol.routes[0].stop_ids == ["ok"]
     why = sol.unassigned
     assert why["late"].startswith("window:") and "09:00" in why["late"] and "08:05" in why["late"]
-    assert why["nurse"] == "skills: needs {'nurse'}, no vehicle has it"
+    assert why["nurse"] == "skills: needs {'nurse'}, no worker has it"
     assert why["heavy"].startswith("capacity:") and "30" in why["heavy"]
     assert why["long"].startswith("shift:") and "12:00" in why["long"]
 
@@ -205,7 +205,7 @@ def test_visit_longer_than_the_working_time_cap_is_explained() -> None:
     sol = solve(problem, time_limit=2)
     assert_feasible(problem, sol)
     assert sol.unassigned["long"] == "shift: needs 5h20 of work (travel and service), more than the 4h30 " \
-                                     "allowed for vehicle w"
+                                     "allowed for worker w"
 
 
 def test_stops_that_only_fit_alone_get_no_room() -> None:

@@ -153,7 +153,7 @@ def test_place_unreachable_for_the_only_worker_is_explained(windows: tuple[tuple
     sol = solve(problem, time_limit=5)
     assert_feasible(problem, sol)
     assert sol.solver == "exact" and sorted(routes_of(sol)["walker"]) == ["s1", "s2"] and sol.cost == 900
-    assert sol.unassigned == {"farm": "unreachable for vehicle walker: walk travel from its start takes 2777h46, "
+    assert sol.unassigned == {"farm": "unreachable for worker walker: walk travel from its start takes 2777h46, "
                                       "longer than its whole day (9h00)"}
 
 
@@ -162,7 +162,7 @@ def test_way_back_unreachable_is_explained() -> None:
     problem = Problem(walk, [Stop("island", 1)], [Vehicle("w", 0, 0, shift=(8 * H, 16 * H), max_work=6 * H,
                                                           profile="walk")], profiles={"walk": (walk, None)})
     sol = solve(problem, time_limit=5)
-    assert sol.unassigned == {"island": "unreachable for vehicle w: walk travel back to its end takes 2777h46, "
+    assert sol.unassigned == {"island": "unreachable for worker w: walk travel back to its end takes 2777h46, "
                                         "longer than its whole day (6h00)"}
 
 
@@ -171,7 +171,7 @@ def test_reason_comes_from_the_vehicle_that_got_furthest() -> None:
     problem = farm_problem(("walker", "driver"), ((8 * H, 8 * H + 600),))
     sol = solve(problem, time_limit=10)
     assert_feasible(problem, sol)
-    assert sol.unassigned["farm"].startswith("window: earliest arrival 08:25 (vehicle driver")
+    assert sol.unassigned["farm"].startswith("window: earliest arrival 08:25 (worker driver")
 
 
 # -- the exact solver and the PyVRP model ---------------------------------------------------
