@@ -75,6 +75,7 @@ from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, VehicleType
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
 from ._vrp_exact import plan_day
+from ._vrp_result import make_route
 from ._vrp_schedule import INF, best_break_positions, route_timing
 
 if TYPE_CHECKING:
@@ -481,8 +482,6 @@ def _repair(problem: Problem, v: int, visits: list[int],
 def _polish(problem: Problem, plans: Plans, *, max_labels: int) -> int:
     """Re-order short routes exactly (``max_labels`` shared out between them, so the
     effort is bounded and repeatable); returns how many got better."""
-    from .vrp import make_route
-
     short = [v for v, (visits, _) in plans.items() if len(visits) <= POLISH_MAX_STOPS]
     better = 0
     for v in short:
