@@ -16,8 +16,9 @@ client, on the worker's own mode.
 The optimisation itself is geography-free, in :mod:`geoservice.balance`; this module
 builds its matrices from the records (:class:`Team`), measures caseloads
 (:class:`CaseloadState`) and explains the result (:class:`BalanceResult`, in
-:mod:`geoservice.caseload_report`). Client names never leave this module except as map
-labels for viewers allowed to see them; JSON and tables name clients by id only.
+:mod:`geoservice.caseload_report`; the reasons in :mod:`geoservice.caseload_explain`).
+Client names never leave this module except as map labels for viewers allowed to see
+them; JSON and tables name clients by id only.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from geoservice.balance import DEFAULT_MOVE_COST_S, BoolArray, CaseloadProblem, FloatArray, IntArray, solve_balance
-from geoservice.caseload_report import BalanceResult, CaseloadState, explain_balance
+from geoservice.caseload_explain import explain_balance
+from geoservice.caseload_report import BalanceResult, CaseloadState
 from geoservice.errors import NotFoundError, UserError
 from geoservice.models import Client, Hub, Locality, Worker
 
