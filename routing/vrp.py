@@ -54,7 +54,8 @@ Stops that are not served are in ``Solution.unassigned`` with a reason. Each
 stop is first checked alone against every vehicle (skills, capacity, then a
 day with only that visit: window, shift, working-time cap, breaks); stops no
 vehicle can serve alone get the reason of the rule that failed (a leg longer
-than a vehicle's whole day is ``"unreachable for vehicle ..."``). The others go
+than a vehicle's whole day is ``"unreachable for worker ..."``; reasons say
+"worker" for a vehicle, as users read them). The others go
 to a solver; those it cannot fit together get ``"no room: ..."`` (proven for
 the exact solver, as found by the heuristic otherwise).
 
