@@ -64,13 +64,13 @@ def _one_line(text: str) -> str:
 def _demo(args: argparse.Namespace) -> int:
     from geoservice.demo import DEMO_SEED
     from geoservice.store import open_store
-    from geoservice.workflow import DEMO_TIMEZONE, build_demo_workspace, first_working_day, run_day
+    from geoservice.workflow import build_demo_workspace, first_working_day, run_day
 
     store = open_store(args.workspace, create=True)
     start = args.start or dt.date.today()
     _progress(f"building the demo workspace in {describe_workspace(args.workspace)} ...")
     summary = build_demo_workspace(store, osm=args.osm, start=start, seed=args.seed if args.seed is not None
-                                   else DEMO_SEED, timezone=args.timezone or DEMO_TIMEZONE)
+                                   else DEMO_SEED, timezone=args.timezone)
     print(f"Demo workspace: {describe_workspace(args.workspace)}")
     print("Fictional people on real OpenStreetMap geography (© OpenStreetMap contributors, ODbL).")
     print("\nRoad networks:")
@@ -139,8 +139,10 @@ def _network_build(args: argparse.Namespace) -> int:
     source = args.osm or args.place or args.bbox
     modes = args.mode or ["drive", "walk"]
     _progress(f"building the {' and '.join(modes)} network from {source} (cached after the first build) ...")
-    for summary in build_network(store, osm=args.osm, place=args.place, bbox=args.bbox, modes=modes):
+    for summary in build_network(store, osm=args.osm, place=args.place, bbox=args.bbox, modes=modes,
+                                 timezone=args.timezone):
         print(summary)
+    print(f"time zone: {store.settings()['timezone']} (plans, calendars and opening hours use it)")
     return 0
 
 
@@ -344,7 +346,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--osm", type=Path, metavar="FILE", help="build the demo on your own .osm/.osm.pbf extract")
     p.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first day of the visits (default: today)")
     p.add_argument("--seed", type=int, help="random seed of the generator (same seed, same data)")
-    p.add_argument("--timezone", metavar="TZ", help="IANA time zone of the area (default: Europe/Helsinki)")
+    p.add_argument("--timezone", metavar="TZ", help="IANA time zone of the area (default: where the extract is)")
     p.set_defaults(handler=_demo)
 
     p = verbs.add_parser("import", parents=[common], help="import records from CSV, GeoJSON or GeoPackage",
@@ -399,8 +401,8 @@ def _parser() -> argparse.ArgumentParser:
                          "covered by others or the relief bank, clients kept with their usual worker where it "
                          "costs little travel, and each change explained.")
     p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
-    p.add_argument("--absent", action="append", metavar="ID", help="a worker off that day (repeat for several; "
-                   "workers' own absence dates are used too)")
+    p.add_argument("--absent", action="extend", nargs="+", metavar="ID", help="workers off that day (their own "
+                   "absence dates are used too)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     p.add_argument("--continuity-weight", type=float, default=15.0, metavar="MIN",
                    help="minutes of travel worth spending to keep a client's usual worker (15)")
@@ -429,8 +431,8 @@ def _parser() -> argparse.ArgumentParser:
                          description="Caseloads per worker and locality (need-weighted), and an exact "
                          "rebalancing within capacity that moves as few clients as possible, each move explained.")
     p.add_argument("--max-moves", type=int, metavar="N", help="move at most N clients")
-    p.add_argument("--leaving", action="append", metavar="ID", help="a worker leaving: their clients move "
-                   "(repeat for several)")
+    p.add_argument("--leaving", action="extend", nargs="+", metavar="ID", help="workers leaving: their clients "
+                   "move")
     p.add_argument("--allow-other-localities", action="store_true",
                    help="allow moving a client to a worker of another locality")
     p.add_argument("--apply", action="store_true", help="write the proposed usual workers into the workspace")
@@ -466,6 +468,8 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--bbox", type=_bbox, metavar="W,S,E,N", help="bounding box to download (online)")
     b.add_argument("--mode", choices=MODES, action="append", help="travel mode; repeat for several "
                    "(default: drive and walk)")
+    b.add_argument("--timezone", metavar="TZ", help="IANA time zone of the area, e.g. Europe/London (default: "
+                   "the workspace's, else where the network is)")
     b.set_defaults(handler=_network_build, mode=None)
     p.set_defaults(handler=_usage(p))
     return parser

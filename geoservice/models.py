@@ -42,6 +42,29 @@ class TimeWindow:
         return seconds_of_day(self.start), seconds_of_day(self.end)
 
 
+@dataclass(frozen=True)
+class Weekdays:
+    """Days of the week someone works (0 = Monday), written ``Mo-Fr`` or ``Mo;We;Fr``."""
+
+    days: frozenset[int]
+
+    def __contains__(self, weekday: object) -> bool:
+        return weekday in self.days
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    def __str__(self) -> str:
+        names = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+        ordered = sorted(self.days)
+        if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+            return f"{names[ordered[0]]}-{names[ordered[-1]]}"
+        return ";".join(names[d] for d in ordered)
+
+
+MONDAY_TO_FRIDAY = Weekdays(frozenset(range(5)))
+
+
 def seconds_of_day(t: dt.time) -> int:
     """Seconds since midnight of a clock time."""
     return t.hour * 3600 + t.minute * 60 + t.second
@@ -75,10 +98,11 @@ class Worker:
     """A member of staff who visits clients.
 
     A worker starts and ends the day at ``home`` (``lon``/``lat``) when given, otherwise at
-    their ``base`` hub. ``shift`` is the usual working day, ``lunch`` the window in which a
-    break of ``lunch_minutes`` is taken (0: no break). ``absent`` lists days of leave or
-    sickness. A ``relief`` worker belongs to the relief bank: used to cover absences, at a
-    higher cost, and holds no caseload of their own.
+    their ``base`` hub. ``shift`` is the usual working day on their working ``days``,
+    ``lunch`` the window in which an unpaid break of ``lunch_minutes`` is taken (0: no
+    break). ``hours_per_week`` are contracted working hours, spread evenly over the working
+    days. ``absent`` lists days of leave or sickness. A ``relief`` worker belongs to the
+    relief bank: used to cover absences, at a higher cost, and holds no caseload of their own.
     """
 
     id: str
@@ -95,10 +119,11 @@ class Worker:
     locality: str | None = None
     lunch: TimeWindow = TimeWindow(dt.time(12, 0), dt.time(14, 0))
     lunch_minutes: int = 30
+    days: Weekdays = MONDAY_TO_FRIDAY
 
     def is_available(self, day: dt.date) -> bool:
-        """Whether the worker works on ``day`` (a weekday and not marked absent)."""
-        return day.weekday() < 5 and day not in self.absent
+        """Whether the worker works on ``day`` (one of their working days, not marked absent)."""
+        return day.weekday() in self.days and day not in self.absent
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from geoservice.errors import UserError, WorkspaceError
+from geoservice.opening import workspace_zone
 from geoservice.store import Store
 from routing.errors import RoutingError
 from routing.network import cached_graph_from_osm_file, graph_from_bbox, graph_from_place
@@ -41,11 +42,13 @@ class NetworkSummary:
 
 def build_network(store: Store, *, osm: str | Path | None = None, place: str | None = None,
                   bbox: tuple[float, float, float, float] | None = None,
-                  modes: Iterable[str] = ("drive", "walk")) -> list[NetworkSummary]:
+                  modes: Iterable[str] = ("drive", "walk"), timezone: str | None = None) -> list[NetworkSummary]:
     """Set the workspace's road network and build (or load from cache) a graph per mode.
 
     Exactly one of ``osm`` (offline extract), ``place`` or ``bbox`` (online, OSMnx)
-    is given. Returns a summary per mode.
+    is given. The workspace's ``timezone`` (local time of plans, opening hours) is set
+    to ``timezone`` if given, else, when the workspace has none yet, to the zone of the
+    network's centre. Returns a summary per mode.
     """
     if sum(x is not None for x in (osm, place, bbox)) != 1:
         raise UserError("give exactly one of --osm FILE, --place TEXT or --bbox W,S,E,N")
@@ -64,9 +67,19 @@ def build_network(store: Store, *, osm: str | Path | None = None, place: str | N
         bounds.append(_bounds(G))
     w, s = min(b[0] for b in bounds), min(b[1] for b in bounds)
     e, n = max(b[2] for b in bounds), max(b[3] for b in bounds)
+    if timezone is not None:
+        workspace_zone(timezone)  # a clear error for a name that is not an IANA zone
+    zone = timezone or store.settings().get("timezone") or zone_at((w + e) / 2, (s + n) / 2)
     store.set_settings(network_source=source, network_bbox=f"{w:.6f},{s:.6f},{e:.6f},{n:.6f}",
-                       network_modes=",".join(modes))
+                       network_modes=",".join(modes), timezone=zone)
     return summaries
+
+
+def zone_at(lon: float, lat: float) -> str:
+    """The IANA time zone at a point (lon/lat, EPSG:4326), from an offline map of zones."""
+    import tzfpy
+
+    return str(tzfpy.get_tz(lon, lat)) or "UTC"
 
 
 def workspace_graph(store: Store, mode: str) -> nx.MultiDiGraph:

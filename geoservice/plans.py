@@ -20,8 +20,10 @@ from routing.dayplan import DayPlan, LunchBreak, VisitRequest, plan_day
 
 #: Seconds the solver may spend on one worker's day.
 DAY_TIME_LIMIT_S = 5.0
-#: Priority 1 visits must happen; 2 and 3 are planned if they fit, 2 before 3.
-_PRIZES = {1: 0, 2: 2, 3: 1}
+#: Priority 1 visits must happen; 2 and 3 are planned if they fit, 2 before 3: the
+#: solvers maximise the sum of prizes, so one priority-2 visit outweighs up to 9,999
+#: priority-3 visits.
+_PRIZES = {1: 0, 2: 10_000, 3: 1}
 
 
 @dataclass
@@ -82,15 +84,13 @@ def assigned_worker(visit: Visit, client: Client) -> str | None:
 def visit_request(visit: Visit, client: Client, tz: ZoneInfo, *, label: str | None = None) -> VisitRequest:
     """A visit as a routing request on its date.
 
-    Priority 1 visits are required; priorities 2 and 3 are planned if they fit.
+    Priority 1 visits are required; priorities 2 and 3 are planned if they fit, 2 first.
     The visit's ``earliest``/``latest`` bound its start. Otherwise the client's windows
     are when the client can be seen, so the whole visit must fit inside one: its start
     lies in ``[window start, window end - duration]``; windows too short for the visit
-    are dropped (and if none is left the visit cannot be planned: an empty window
-    list would mean "any time", so a zero-length impossible window is kept instead).
+    are left out (see :func:`window_problem` for a visit that fits none).
     """
-    duration_min = visit.duration_minutes or client.visit_minutes
-    duration = dt.timedelta(minutes=duration_min)
+    duration = dt.timedelta(minutes=visit.duration_minutes or client.visit_minutes)
 
     def at(t: dt.time) -> dt.datetime:
         return dt.datetime.combine(visit.date, t, tzinfo=tz)
@@ -99,14 +99,24 @@ def visit_request(visit: Visit, client: Client, tz: ZoneInfo, *, label: str | No
     if visit.earliest or visit.latest:
         windows.append((at(visit.earliest or dt.time(0)), at(visit.latest or dt.time(23, 59))))
     else:
-        for w in client.windows:
-            if at(w.end) - duration >= at(w.start):
-                windows.append((at(w.start), at(w.end) - duration))
-        if client.windows and not windows:
-            windows.append((at(client.windows[0].start), at(client.windows[0].start)))
+        windows += [(at(w.start), at(w.end) - duration) for w in client.windows
+                    if at(w.end) - duration >= at(w.start)]
     return VisitRequest(id=visit.id, lon=client.lon, lat=client.lat, duration_s=int(duration.total_seconds()),
                         windows=tuple(windows), skills=client.skills | visit.skills, required=visit.priority == 1,
                         prize=_PRIZES[visit.priority], label=label if label is not None else client.name)
+
+
+def window_problem(visit: Visit, client: Client) -> str | None:
+    """Why a visit cannot be planned whatever the day, or None: it is longer than every
+    window the client can be seen in."""
+    minutes = visit.duration_minutes or client.visit_minutes
+    if visit.earliest or visit.latest or not client.windows:
+        return None
+    if all((w.end.hour * 60 + w.end.minute) - (w.start.hour * 60 + w.start.minute) < minutes
+           for w in client.windows):
+        windows = ", ".join(str(w) for w in client.windows)
+        return f"window: a {minutes}-minute visit does not fit in the client's windows ({windows})"
+    return None
 
 
 def shift_of(worker: Worker, date: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -146,12 +156,17 @@ def plan_worker_day(store: Store, worker_id: str, date: dt.date, *,
     G = workspace_graph(store, worker.mode)
     shift = shift_of(worker, date, tz)
     if not worker.is_available(date):
-        why = "on leave or off sick" if date in worker.absent else "not working (weekend)"
+        why = "on leave or off sick" if date in worker.absent else f"not working ({worker.days} only)"
         empty = plan_day(G, [], start=start, shift=shift, mode=worker.mode, skills=worker.skills)
         empty.unassigned = {v.id: f"absent: {worker.id} is {why} on {date}; needs cover (see `outreach roster`)"
                             for v, _ in due}
         return WorkerDay(worker, date, empty, clients, start_name, tz.key)
-    requests = [visit_request(v, c, tz) for v, c in due]
-    plan = plan_day(G, requests, start=start, shift=shift, breaks=lunch_of(worker, date, tz), mode=worker.mode,
-                    skills=worker.skills, worker_id=worker.id, time_limit=time_limit, seed=seed)
+    impossible = {v.id: problem for v, c in due if (problem := window_problem(v, c))}
+    requests = [visit_request(v, c, tz) for v, c in due if v.id not in impossible]
+    try:
+        plan = plan_day(G, requests, start=start, shift=shift, breaks=lunch_of(worker, date, tz), mode=worker.mode,
+                        skills=worker.skills, worker_id=worker.id, time_limit=time_limit, seed=seed)
+    except ValueError as e:  # a start far from the roads, or a shift and lunch that do not fit
+        raise UserError(f"worker {worker.id} ({start_name}): {e}") from None
+    plan.unassigned.update(impossible)
     return WorkerDay(worker, date, plan, clients, start_name, tz.key)

@@ -3,12 +3,14 @@ absences, skills, continuity of care and explanations; as JSON, a table and CSV.
 
 Wraps :func:`routing.roster.plan_roster` with the workspace's records: who is absent
 (their ``absent`` dates, plus any named by the co-ordinator), contracted daily hours
-(``hours_per_week`` / 5), each worker's mode, start (home or hub) and lunch.
+(``hours_per_week`` over their working days; lunch is unpaid, so it comes on top), each
+worker's mode, start (home or hub) and lunch.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -16,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from geoservice.errors import NotFoundError
+from geoservice.errors import NotFoundError, UserError
 from geoservice.models import Client, Visit, Worker
 from geoservice.networks import workspace_graph
 from geoservice.plans import (
@@ -28,14 +30,14 @@ from geoservice.plans import (
     timezone_of,
     visit_request,
     visits_due,
+    window_problem,
 )
 from geoservice.store import Store
+from routing.dayplan import DayPlan
 from routing.roster import CONTINUITY_WEIGHT_S, Roster, RosterVisit, RosterWorker, plan_roster
 
 #: Seconds the solver may spend on the team's day.
 ROSTER_TIME_LIMIT_S = 20.0
-#: Working days per week, to turn contracted weekly hours into a day's hours.
-WORKING_DAYS = 5
 
 
 @dataclass
@@ -76,8 +78,8 @@ class TeamRoster:
                             "start": v.start.isoformat(), "departure": v.departure.isoformat()}
                            for v in plan.visits],
                 "travel_time_s": plan.travel_time_s, "distance_m": plan.distance_m,
-                "working_time_s": plan.working_time_s, "contracted_s": contracted,
-                "overtime_s": max(0, plan.working_time_s - contracted),
+                "working_time_s": plan.working_time_s, "paid_time_s": paid_seconds(plan),
+                "contracted_s": contracted, "overtime_s": max(0, paid_seconds(plan) - contracted),
             })
         return {
             "date": self.date.isoformat(), "routes": routes,
@@ -146,10 +148,15 @@ class TeamRoster:
 
 
 def daily_contracted_seconds(worker: Worker) -> int:
-    """Contracted working time for one day, capped by the shift."""
+    """Contracted (paid) working time for one working day, capped by the shift less lunch."""
     shift_s = (dt.datetime.combine(dt.date.min, worker.shift.end)
                - dt.datetime.combine(dt.date.min, worker.shift.start)).total_seconds()
-    return int(min(worker.hours_per_week / WORKING_DAYS * 3600, shift_s))
+    return int(min(worker.hours_per_week / len(worker.days) * 3600, shift_s - 60 * worker.lunch_minutes))
+
+
+def paid_seconds(plan: DayPlan) -> int:
+    """A planned day's working time (s) less its unpaid breaks."""
+    return max(0, plan.working_time_s - sum(int((b.end - b.start).total_seconds()) for b in plan.breaks))
 
 
 def roster_workspace(store: Store, date: dt.date, *, absent: Collection[str] = (),
@@ -188,18 +195,31 @@ def roster_workspace(store: Store, date: dt.date, *, absent: Collection[str] = (
         start, start_names[w.id] = day_start_point(w, hubs)
         skills = w.skills | {_fixed_tag(w.id)}
         roster_workers.append(RosterWorker(w.id, start, shift_of(w, date, tz), mode=w.mode, skills=skills,
-                                           breaks=lunch_of(w, date, tz), max_work_s=daily_contracted_seconds(w),
+                                           breaks=lunch_of(w, date, tz),
+                                           max_work_s=daily_contracted_seconds(w) + 60 * w.lunch_minutes,
                                            relief=w.relief))
-    visits = []
+    visits, impossible = [], {}
     for visit, client in due.values():
         request = visit_request(visit, client, tz)
+        if problem := window_problem(visit, client):
+            impossible[visit.id] = problem
+            continue
         if visit.worker and visit.worker not in off:  # a fixed worker goes, if they are working
-            request = _with_skill(request, _fixed_tag(visit.worker))
+            lacking = request.skills - workers[visit.worker].skills
+            if lacking:
+                impossible[visit.id] = (f"skills: fixed to {visit.worker}, who does not have "
+                                        f"{', '.join(sorted(lacking))}")
+                continue
+            request = dataclasses.replace(request, skills=request.skills | {_fixed_tag(visit.worker)})
         visits.append(RosterVisit(request, assigned_worker(visit, client)))
     modes = sorted({w.mode for w in roster_workers if w.id not in off})
     graphs = {mode: workspace_graph(store, mode) for mode in modes}
-    roster = plan_roster(graphs, visits, roster_workers, date=date, absent=off,
-                         continuity_weight_s=continuity_weight_s, time_limit=time_limit, seed=seed)
+    try:
+        roster = plan_roster(graphs, visits, roster_workers, date=date, absent=off,
+                             continuity_weight_s=continuity_weight_s, time_limit=time_limit, seed=seed)
+    except ValueError as e:  # e.g. a worker whose shift and lunch cannot both hold
+        raise UserError(f"cannot plan {date}: {e}") from None
+    roster.unassigned.update(impossible)
     return TeamRoster(date, roster, workers, due, off, start_names, tz.key)
 
 
@@ -208,7 +228,3 @@ def _fixed_tag(worker_id: str) -> str:
     return f"is:{worker_id}"
 
 
-def _with_skill(request: Any, skill: str) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(request, skills=request.skills | {skill})

@@ -34,7 +34,7 @@ from typing import Any
 
 from geoservice import __version__
 from geoservice.plans import assigned_worker, visits_due
-from geoservice.roster import ROSTER_TIME_LIMIT_S, TeamRoster, roster_workspace
+from geoservice.roster import ROSTER_TIME_LIMIT_S, TeamRoster, paid_seconds, roster_workspace
 from geoservice.store import Store
 from routing.dayplan import DayPlan
 from routing.roster import CONTINUITY_WEIGHT_S
@@ -70,8 +70,9 @@ class VisitOutcome:
 
 @dataclass(frozen=True)
 class WorkedDay:
-    """A worker's planned day in figures: ``working_time_s`` from leaving the start to
-    getting back, travel in seconds and metres, on ``mode``."""
+    """A worker's planned day in figures: ``working_time_s`` paid working time (from
+    leaving the start to getting back, less unpaid breaks), travel in seconds and metres,
+    on ``mode``."""
 
     worker: str
     mode: str
@@ -122,7 +123,7 @@ def planned_day_of(team: TeamRoster) -> PlannedDay:
     worked = {}
     for wid, plan in r.days.items():
         outcomes.update(_outcomes(plan, wid, team))
-        worked[wid] = WorkedDay(wid, plan.mode, len(plan.visits), plan.working_time_s, plan.travel_time_s,
+        worked[wid] = WorkedDay(wid, plan.mode, len(plan.visits), paid_seconds(plan), plan.travel_time_s,
                                 plan.distance_m)
     for vid, (visit, client) in team.due.items():
         if vid not in outcomes:

@@ -141,7 +141,7 @@ def charts(figures: WeeklyFigures) -> list[str]:
             Bar(_who(r), (_h(r.visit_time_s), _h(r.travel_time_s),
                           max(0.0, _h(r.working_time_s) - _h(r.visit_time_s) - _h(r.travel_time_s))),
                 _h(r.contracted_s), f"{_h(r.working_time_s):.1f} of {_h(r.contracted_s):.1f} h") for r in workers],
-        series=[("with clients", BLUE), ("travelling", VERMILION), ("lunch, waiting", GREY)],
+        series=[("with clients", BLUE), ("travelling", VERMILION), ("waiting", GREY)],
         target="contracted", unit="h"))
     out.append(bar_chart(
         "Travel per locality (to its clients)", [

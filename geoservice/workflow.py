@@ -24,8 +24,6 @@ from geoservice.plans import WorkerDay
 from geoservice.roster import TeamRoster, roster_workspace
 from geoservice.store import Store, open_store
 
-#: The embedded demo: central Helsinki, shipped inside the package (see data/README.md).
-DEMO_TIMEZONE = "Europe/Helsinki"
 #: Solver seconds for the day's roster in :func:`run_day` (the demo should stay well under a minute).
 DEMO_ROSTER_TIME_LIMIT_S = 10.0
 
@@ -52,7 +50,7 @@ class DemoSummary:
 
 
 def build_demo_workspace(store: Store, *, osm: str | Path | None = None, start: dt.date,
-                         seed: int, timezone: str) -> DemoSummary:
+                         seed: int, timezone: str | None = None) -> DemoSummary:
     """Fill ``store`` with a generated demo on ``osm`` (default: the embedded Helsinki extract).
 
     The demo's records are written as import files into ``<workspace>/demo-data`` and
@@ -64,14 +62,13 @@ def build_demo_workspace(store: Store, *, osm: str | Path | None = None, start: 
     if holds_data and settings.get("demo") != "yes":
         raise WorkspaceError(f"{store.root} holds your own data; give `outreach demo` another --workspace")
     osm = Path(osm) if osm else demo_extract()
-    networks = build_network(store, osm=osm, modes=("drive", "walk"))
+    networks = build_network(store, osm=osm, modes=("drive", "walk"), timezone=timezone)
     data = make_demo(osm, start=start, seed=seed)
     data_dir = store.root / "demo-data"
     files = {kind: write_records(kind, records, data_dir) for kind, records in data.by_kind().items()}
     import_files(store, files, replace=True)
     # Demo settings: the Finnish tax-free car allowance per km, as an example rate.
-    store.set_settings(demo="yes", timezone=timezone, demo_start=start.isoformat(), mileage_rate_per_km="0.59",
-                       currency="EUR")
+    store.set_settings(demo="yes", demo_start=start.isoformat(), mileage_rate_per_km="0.59", currency="EUR")
     return DemoSummary(counts={k: len(v) for k, v in data.by_kind().items()},
                        per_locality=per_locality_counts(store), networks=networks, data_dir=data_dir)
 

@@ -253,7 +253,11 @@ def plan_day(G: nx.MultiDiGraph, visits: Sequence[VisitRequest], *, start: tuple
 
 @dataclass(frozen=True)
 class DayClock:
-    """Converts between local datetimes of the plan day and solver seconds since midnight."""
+    """Converts between local datetimes of the plan day and solver seconds since midnight.
+
+    Seconds are elapsed time (computed in UTC), so a day across a daylight-saving change
+    has its true length; times come back in the day's own time zone.
+    """
 
     midnight: dt.datetime
 
@@ -261,12 +265,17 @@ class DayClock:
         object.__setattr__(self, "midnight", any_time_that_day.replace(hour=0, minute=0, second=0, microsecond=0))
 
     def seconds(self, t: dt.datetime) -> int:
-        """Seconds since midnight of ``t``."""
-        return int((t - self.midnight).total_seconds())
+        """Seconds elapsed from midnight to ``t``."""
+        if t.tzinfo is None or self.midnight.tzinfo is None:
+            return int((t - self.midnight).total_seconds())
+        return int((t.astimezone(dt.UTC) - self.midnight.astimezone(dt.UTC)).total_seconds())
 
     def at(self, seconds: int) -> dt.datetime:
         """The local datetime ``seconds`` after midnight."""
-        return self.midnight + dt.timedelta(seconds=int(seconds))
+        if self.midnight.tzinfo is None:
+            return self.midnight + dt.timedelta(seconds=int(seconds))
+        utc = self.midnight.astimezone(dt.UTC) + dt.timedelta(seconds=int(seconds))
+        return utc.astimezone(self.midnight.tzinfo)
 
 
 def stop_for(visit: VisitRequest, place: int, clock: DayClock, *, preferred: str | None = None) -> vrp.Stop:

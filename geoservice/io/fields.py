@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from geoservice.models import MODES, TimeWindow
+from geoservice.models import MODES, TimeWindow, Weekdays
 
 _TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 _TRUE = {"1", "true", "yes", "y", "t"}
@@ -33,6 +33,8 @@ def parse_float(text: str, *, minimum: float | None = None, maximum: float | Non
     """A decimal number (``1.5`` or ``1,5``), optionally within ``[minimum, maximum]``."""
     word = str(text).strip()
     if word.count(",") == 1 and "." not in word:
+        if re.fullmatch(r"-?\d{1,3},\d{3}", word):
+            raise ValueError("ambiguous: a thousands separator or a decimal comma? write 1200 or 1.2")
         word = word.replace(",", ".")  # a decimal comma, as written in much of Europe
     try:
         value = float(word)
@@ -127,6 +129,29 @@ def parse_dates(text: str) -> frozenset[dt.date]:
     return frozenset(days)
 
 
+_DAY_NAMES = {name: i for i, full in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday",
+                                                   "saturday", "sunday")) for name in (full[:2], full[:3], full)}
+
+
+def parse_weekdays(text: str) -> Weekdays:
+    """Days of the week: ``Mo-Fr``, ``Mo;We;Fr``, ``Sa-Su``, ``Mon-Sun``, ``Fr-Mo`` (wrapping)."""
+    days: set[int] = set()
+    for item in _items(str(text).replace(",", ";")):
+        ends = [_weekday(part) for part in item.split("-", 1)]
+        first, last = ends[0], ends[-1]
+        days.update((first + k) % 7 for k in range((last - first) % 7 + 1))
+    if not days:
+        raise ValueError("no days; write e.g. Mo-Fr or Mo;We;Fr")
+    return Weekdays(frozenset(days))
+
+
+def _weekday(word: str) -> int:
+    key = word.strip().lower()
+    if key not in _DAY_NAMES:
+        raise ValueError(f"not a day of the week: {word.strip()!r}; use Mo Tu We Th Fr Sa Su")
+    return _DAY_NAMES[key]
+
+
 def parse_mode(text: str) -> str:
     """A travel mode: ``drive``, ``walk`` or ``bike``."""
     mode = str(text).strip().lower()
@@ -159,7 +184,7 @@ def format_value(value: object) -> str:
         return value.strftime("%H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, TimeWindow):
+    if isinstance(value, TimeWindow | Weekdays):
         return str(value)
     if isinstance(value, float):
         return f"{value:g}"

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, Literal
 
 from geoservice.io import fields as f
-from geoservice.models import RECORD_TYPES, TimeWindow
+from geoservice.models import MONDAY_TO_FRIDAY, RECORD_TYPES, TimeWindow
 
 #: How a kind is located: a point (``lat``/``lon`` or geometry, or ``address`` for
 #: clients), a polygon, either, optionally a point (workers may use a base hub), or not
@@ -100,6 +100,7 @@ SCHEMAS: dict[str, KindSpec] = {
             FieldSpec("locality", _id, references="localities"),
             FieldSpec("lunch", f.parse_window, default=_LUNCHTIME),
             FieldSpec("lunch_minutes", partial(f.parse_int, minimum=0, maximum=120), default=30),
+            FieldSpec("days", f.parse_weekdays, default=MONDAY_TO_FRIDAY),
         ),
         geometry="optional_point",
     ),

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from geoservice.errors import ImportIssue
 from geoservice.io.readers import RawRow, RawTable
 from geoservice.io.schema import LAT_COLUMNS, LON_COLUMNS, SCHEMAS, KindSpec
-from geoservice.models import Locality, Record
+from geoservice.models import Locality, Record, TimeWindow
 
 #: Turns addresses into ``(lon, lat)``, or into a one-line reason why it could not.
 Geocode = Callable[[Sequence[str]], Sequence[tuple[float, float] | str]]
@@ -326,10 +326,17 @@ def _check_kind_rules(kind: str, file: str, parsed: list[tuple[RawRow, dict[str,
             if not v.get("base") and v.get("lon") is None:
                 issues.append(ImportIssue(file, row.label, "base", "",
                                           "a worker needs a base hub or a home location (lat/lon)"))
-            shift, lunch = v.get("shift"), v.get("lunch")
-            if shift and lunch and v.get("lunch_minutes") and (lunch.end <= shift.start or lunch.start >= shift.end):
+            shift, lunch, minutes = v.get("shift"), v.get("lunch"), v.get("lunch_minutes")
+            if shift and lunch and minutes and not _break_fits(shift, lunch, minutes):
                 issues.append(ImportIssue(file, row.label, "lunch", str(lunch),
-                                          f"lunch window is outside the shift {shift}"))
+                                          f"a {minutes}-minute lunch cannot be taken inside both this window and "
+                                          f"the shift {shift}"))
+        if kind == "clients" and v.get("windows"):
+            longest = max(_minutes(w.start, w.end) for w in v["windows"])
+            if v.get("visit_minutes") and v["visit_minutes"] > longest:
+                issues.append(ImportIssue(file, row.label, "visit_minutes", str(v["visit_minutes"]),
+                                          f"longer than every window the client can be visited in "
+                                          f"(the longest is {longest} min)"))
         if kind == "visits":
             earliest, latest = v.get("earliest"), v.get("latest")
             if earliest and latest and latest < earliest:
@@ -339,6 +346,17 @@ def _check_kind_rules(kind: str, file: str, parsed: list[tuple[RawRow, dict[str,
             if v.get("date") and v["date"] < dt.date(2000, 1, 1):
                 issues.append(ImportIssue(file, row.label, "date", v["date"].isoformat(), "date is implausible"))
     return issues
+
+
+def _minutes(start: dt.time, end: dt.time) -> int:
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+def _break_fits(shift: TimeWindow, lunch: TimeWindow, minutes: int) -> bool:
+    """Whether a break of ``minutes`` fits inside both the lunch window and the shift."""
+    start = max(_minutes(dt.time(0), shift.start), _minutes(dt.time(0), lunch.start))
+    end = min(_minutes(dt.time(0), shift.end), _minutes(dt.time(0), lunch.end))
+    return end - start >= minutes
 
 
 def _fill_localities(parsed: list[tuple[RawRow, dict[str, Any]]], localities: Sequence[Locality]) -> None:

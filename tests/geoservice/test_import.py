@@ -163,7 +163,7 @@ def test_worker_and_visit_rules(workspace: GeoPackageStore, tmp_path: Path) -> N
                      "N4,Bad Leave,H1,,,walk,2026-12-09..2026-12-01\n")
     issues = _rejected(workspace, "workers", workers)
     assert any("row 2" in i and "base hub or a home location" in i for i in issues)
-    assert any("row 3" in i and "outside the shift" in i for i in issues)
+    assert any("row 3" in i and "cannot be taken inside both" in i for i in issues)
     assert any("row 4" in i and "'mode' = 'tram'" in i for i in issues)
     assert any("row 5" in i and "ends before it starts" in i for i in issues)
     visits = _write(tmp_path / "visits.csv",
@@ -201,3 +201,35 @@ def test_clients_located_by_address(workspace: GeoPackageStore, tmp_path: Path) 
                  f'B2,Somebody,"{known[0].address}"\n')
     issues = _rejected(workspace, "clients", bad)
     assert len(issues) == 1 and "row 2" in issues[0] and "'address'" in issues[0]
+
+
+def test_lunch_must_fit_and_visits_must_fit_a_window(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    workers = _write(tmp_path / "workers.csv",
+                     "id,name,base,shift,lunch,lunch_minutes,days\n"
+                     "L1,Short Window,H1,08:00-16:00,12:00-12:20,30,Mo-Fr\n"
+                     "L2,Ends At Noon,H1,08:00-12:15,12:00-14:00,30,Mo-Fr\n"
+                     "L3,Weekend,H1,08:00-16:00,12:00-14:00,30,Sa-Su\n"
+                     "L4,Odd Days,H1,08:00-16:00,,,Mo;Funday\n")
+    issues = _rejected(workspace, "workers", workers)
+    assert any("row 2" in i and "30-minute lunch" in i for i in issues)
+    assert any("row 3" in i and "shift 08:00-12:15" in i for i in issues)
+    assert any("row 5" in i and "'days'" in i and "Funday" in i for i in issues)
+    assert not any("row 4" in i for i in issues), "a weekend worker is fine"
+    clients = _write(tmp_path / "clients.csv", "id,name,lat,lon,windows,visit_minutes\n"
+                     f"K1,Long Visit,{LAT},{LON},09:00-09:30;14:00-14:40,45\n")
+    issues = _rejected(workspace, "clients", clients)
+    assert any("'visit_minutes' = '45'" in i and "longest is 40 min" in i for i in issues)
+    resources = _write(tmp_path / "resources.csv",
+                       f"id,name,type,lat,lon,capacity\nR9,Hall,shelter,{LAT},{LON},\"1,200\"\n")
+    issues = _rejected(workspace, "resources", resources)
+    assert any("'capacity'" in i and "ambiguous" in i for i in issues)
+
+
+def test_working_days_decide_availability(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    import datetime as dt
+
+    path = _write(tmp_path / "workers.csv", "id,name,base,days\nWE,Weekend Worker,H1,Fr-Su\n")
+    import_file(workspace, "workers", path)
+    w = next(w for w in workspace.records("workers") if w.id == "WE")
+    assert str(w.days) == "Fr-Su"
+    assert w.is_available(dt.date(2026, 11, 28)) and not w.is_available(dt.date(2026, 11, 24))

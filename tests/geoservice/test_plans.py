@@ -123,3 +123,30 @@ def test_client_window_bounds_the_whole_visit(demo_workspace: Path) -> None:
     (lo, hi), = request.windows
     assert lo.time() == client.windows[0].start
     assert (hi + dt.timedelta(seconds=request.duration_s)).time() == client.windows[0].end
+
+
+def test_visit_longer_than_every_client_window_is_explained(workspace: GeoPackageStore, demo_start: dt.date) -> None:
+    import dataclasses
+
+    from geoservice.models import TimeWindow
+
+    clients = {c.id: c for c in workspace.records("clients")}
+    visit = next(v for v in workspace.records("visits") if v.date == demo_start and not v.earliest
+                 and clients[v.client_id].usual_worker == "W03")
+    short = dataclasses.replace(clients[visit.client_id], visit_minutes=45,
+                                windows=(TimeWindow(dt.time(9), dt.time(9, 30)),))
+    workspace.write({"clients": [short]})
+    day = plan_worker_day(workspace, "W03", demo_start)
+    assert visit.id not in {v.id for v in day.plan.visits}
+    assert "45-minute visit does not fit in the client's windows (09:00-09:30)" in day.plan.unassigned[visit.id]
+
+
+def test_a_home_far_from_the_roads_is_a_clear_error(workspace: GeoPackageStore, demo_start: dt.date) -> None:
+    import dataclasses
+
+    from geoservice.errors import UserError
+
+    w01 = next(w for w in workspace.records("workers") if w.id == "W01")
+    workspace.write({"workers": [dataclasses.replace(w01, lon=24.965, lat=60.158)]})  # in the harbour
+    with pytest.raises(UserError, match=r"worker W01 \(home\): the day's start point is .* m from the nearest road"):
+        plan_worker_day(workspace, "W01", demo_start)

@@ -92,3 +92,26 @@ def test_missing_skill_and_impossible_window_are_explained() -> None:
 def test_start_far_from_roads_is_an_error() -> None:
     with pytest.raises(ValueError, match="start point"):
         plan_day(street(), [visit(1, "a")], start=(25.5, 60.5), shift=(at(9), at(17)))
+
+
+def test_a_day_across_the_clock_change_has_its_true_length() -> None:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Europe/Helsinki")  # clocks go from 03:00 to 04:00 on 2026-03-29
+    night = (dt.datetime(2026, 3, 29, 1, 0, tzinfo=tz), dt.datetime(2026, 3, 29, 6, 0, tzinfo=tz))
+    plan = plan_day(street(), [visit(0, "v", minutes=150, windows=((night[0], night[0]),))], start=START,
+                    shift=night)
+    (v,) = plan.visits
+    assert v.start == night[0] and v.departure == dt.datetime(2026, 3, 29, 4, 30, tzinfo=tz)  # 2.5 h later
+    assert v.departure.utcoffset() == dt.timedelta(hours=3)
+
+
+def test_priority_two_before_any_number_of_priority_three() -> None:
+    from geoservice.plans import _PRIZES
+
+    near = [visit(k, f"p3-{k}", prize=_PRIZES[3], required=False) for k in (1, 2, 3)]
+    far = visit(5, "p2", minutes=60, prize=_PRIZES[2], required=False)
+    # 90 minutes: room for the far visit (70 min with travel) or two near ones (64 min), not more;
+    # prizes 2 and 1 would tie one priority 2 with two priority 3 and the shorter travel would win
+    plan = plan_day(street(), [*near, far], start=START, shift=(at(9), at(10, 30)))
+    assert [v.id for v in plan.visits] == ["p2"]
