@@ -47,7 +47,7 @@ def explain_balance(team: Team, solution: CaseloadSolution, *, max_moves: int | 
                                  None, after_s))
             continue
         before_s = _seconds(team.travel_s[i, j0]) if j0 >= 0 else None
-        reason, detail = _reason(team, before, i, j0, j1, before_s, after_s)
+        reason, detail = _reason(team, before, i, j0, j1, before_s, after_s, move_cost_s=60 * move_cost_minutes)
         moves.append(Move(c.id, c.usual_worker, to, reason, detail, before_s, after_s))
     moves.sort(key=lambda m: (REASONS.index(m.reason), m.from_worker or "", m.client))
     return BalanceResult(before=before, after=after, moves=tuple(moves), assigned=tuple(assigned),
@@ -57,7 +57,7 @@ def explain_balance(team: Team, solution: CaseloadSolution, *, max_moves: int | 
 
 
 def _reason(team: Team, before: CaseloadState, i: int, j0: int, j1: int, before_s: float | None,
-            after_s: float | None) -> tuple[str, str]:
+            after_s: float | None, *, move_cost_s: float) -> tuple[str, str]:
     c = team.clients[i]
     if j0 < 0:
         why = team.no_caseload.get(c.usual_worker or "")
@@ -74,7 +74,8 @@ def _reason(team: Team, before: CaseloadState, i: int, j0: int, j1: int, before_
     load = before.loads[j0]
     if load.over_capacity > 0:
         return "over-capacity", f"{old.id} held {units(load.need)} units, capacity {units(load.capacity)}"
-    if before_s is not None and after_s is not None and after_s < before_s - 0.5:
+    # a move pays for itself in travel only when it saves at least what a move costs
+    if before_s is not None and after_s is not None and before_s - after_s >= move_cost_s:
         return "closer worker", (f"{minutes(after_s)} min from {new.id}'s base instead of "
                                  f"{minutes(before_s)} min from {old.id}'s")
     return "make room", f"frees room at {old.id} for clients who must move there"

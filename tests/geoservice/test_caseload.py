@@ -301,3 +301,18 @@ def test_travel_from_hub_or_home_on_the_workers_own_mode() -> None:
     assert 20.0 + 550 / (4.8 / 3.6) < off.travel_s[0, 0] < 20.0 + 560 / (4.8 / 3.6)
     with pytest.raises(UserError, match="no known base hub"):
         base_travel_times(clients, [Worker("X", "X", base="H9")], [hub], {"drive": line(1.0)})
+
+
+def test_a_move_that_makes_room_is_not_called_a_closer_worker() -> None:
+    """A is over capacity; only B may take A's extra client (skills); B is full, so B's client
+    Y moves to C to make room, although C's base is only a minute closer to Y than B's."""
+    workers = [Worker("A", "A", lon=0, lat=0, skills=frozenset({"sv"})),
+               Worker("B", "B", lon=0, lat=0, skills=frozenset({"sv"})), Worker("C", "C", lon=0, lat=0)]
+    clients = [Client("X1", "x", 0, 0, usual_worker="A", skills=frozenset({"sv"})),
+               Client("X2", "x", 0, 0, usual_worker="A", skills=frozenset({"sv"})),
+               Client("Y", "y", 0, 0, usual_worker="B")]
+    travel = np.array([[600, 1200, 9999], [600, 1200, 9999], [9999, 1800, 1740]], dtype=float)
+    result = rebalance(build_team(clients, workers, travel, [(0, 0)] * 3, caseload_per_full_time=1.0), time_limit=5)
+    reasons = {m.client: (m.from_worker, m.to_worker, m.reason) for m in result.moves}
+    assert reasons["Y"] == ("B", "C", "make room")
+    assert next(r for c, r in reasons.items() if c.startswith("X"))[2] == "over-capacity"
