@@ -134,6 +134,25 @@ class Legend(MacroElement):
             for colour, label in rows)
 
 
+def esc(text: object) -> str:
+    """Text for a map's tooltips and popups: HTML-escaped, and also safe inside the
+    JavaScript template literals Folium wraps them in (a backtick, ``${`` or a backslash in
+    a name from OpenStreetMap or an import must not end the literal and run as script)."""
+    return html.escape(str(text)).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
+def tooltip_text(text: str) -> str | None:
+    """A hover text, escaped (see :func:`esc`), or None when empty."""
+    return esc(text) if text else None
+
+
+def text_popup(lines: Sequence[str], *, max_width: int = 320) -> folium.Popup | None:
+    """A popup of plain-text lines, escaped (see :func:`esc`), or None when there are none."""
+    if not lines:
+        return None
+    return folium.Popup("<br>".join(esc(line) for line in lines), max_width=max_width)
+
+
 def numbered_icon(number: int | str, colour: str, *, size: int = 24) -> folium.DivIcon:
     """A round marker with a number in it (a stop on a route), drawn with CSS only."""
     style = (f"width:{size}px;height:{size}px;border-radius:50%;background:{colour};color:#fff;"

@@ -10,7 +10,6 @@ start points are personal data too and are drawn only with ``show_clients``.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,7 +19,7 @@ import networkx as nx
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from maps.base import Legend, colour, label_icon, offline_map
+from maps.base import Legend, colour, esc, label_icon, offline_map
 from maps.basemap import road_basemap
 
 #: Locality fill by load / capacity: within (<= 90 %), near full, over capacity.
@@ -153,10 +152,10 @@ def _localities(areas: Sequence[LocalityArea]) -> folium.FeatureGroup:
         feature = {"type": "Feature", "properties": {}, "geometry": mapping(a.geometry)}
         folium.GeoJson(feature, style_function=lambda _f, c=fill: {"color": c, "weight": 2, "fillColor": c,
                                                                    "fillOpacity": 0.18},
-                       tooltip=html.escape(text), control=False).add_to(group)
+                       tooltip=esc(text), control=False).add_to(group)
         p = a.geometry.representative_point()
         folium.Marker([p.y, p.x], icon=label_icon(f"{a.name} {a.need:g}/{a.capacity:g}", fill),
-                      tooltip=html.escape(text)).add_to(group)
+                      tooltip=esc(text)).add_to(group)
     return group
 
 
@@ -170,7 +169,7 @@ def _workers(workers: Sequence[WorkerMark], palette: dict[str, str]) -> folium.F
         # workers sharing a hub: their labels stack downwards instead of hiding each other
         k = stacked[(w.lon, w.lat)] = stacked.get((w.lon, w.lat), -1) + 1
         icon.options["icon_anchor"] = (8, 8 - 20 * k)
-        folium.Marker([w.lat, w.lon], icon=icon, tooltip=html.escape(text)).add_to(group)
+        folium.Marker([w.lat, w.lon], icon=icon, tooltip=esc(text)).add_to(group)
     return group
 
 
@@ -186,13 +185,13 @@ def _clients(clients: Sequence[ClientMark], workers: dict[str, WorkerMark],
             new = workers.get(c.worker or "")
             if new is not None:  # a dashed line to the new worker's base
                 folium.PolyLine([[c.lat, c.lon], [new.lat, new.lon]], color=fill, weight=2, opacity=0.8,
-                                dash_array="5 5", tooltip=html.escape(text)).add_to(group)
+                                dash_array="5 5", tooltip=esc(text)).add_to(group)
             folium.CircleMarker([c.lat, c.lon], radius=8, color=old, weight=4, fill=True, fill_color=fill,
-                                fill_opacity=1.0, tooltip=html.escape(text)).add_to(group)
+                                fill_opacity=1.0, tooltip=esc(text)).add_to(group)
         else:
             text = f"{c.id} {c.name} (need {c.need:g}): {c.worker or 'no worker'}"
             folium.CircleMarker([c.lat, c.lon], radius=4, color="#ffffff", weight=1, fill=True, fill_color=fill,
-                                fill_opacity=0.9, tooltip=html.escape(text)).add_to(group)
+                                fill_opacity=0.9, tooltip=esc(text)).add_to(group)
     return group
 
 
@@ -204,9 +203,9 @@ def _flows(flows: Sequence[MoveFlow], workers: dict[str, WorkerMark], palette: d
         if a is None or b is None:
             continue  # a worker who left or starts from home: no place to draw from
         folium.PolyLine([[a.lat, a.lon], [b.lat, b.lon]], color=palette.get(f.to_worker, "#333333"),
-                        weight=2 + min(f.clients, 10), opacity=0.8, tooltip=html.escape(text)).add_to(group)
+                        weight=2 + min(f.clients, 10), opacity=0.8, tooltip=esc(text)).add_to(group)
         folium.CircleMarker([b.lat, b.lon], radius=6, color=palette.get(f.from_worker, "#333333"), weight=3,
-                            fill=False, tooltip=html.escape(text)).add_to(group)
+                            fill=False, tooltip=esc(text)).add_to(group)
     return group
 
 

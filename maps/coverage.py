@@ -8,7 +8,6 @@ to see them; everyone else gets ``client_cells``, k-anonymous counts per hexagon
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,8 +15,8 @@ import folium
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from maps.base import label_icon, offline_map
-from maps.gaps import SymbolLegend, symbol_html, text_popup, tooltip
+from maps.base import esc, label_icon, offline_map, text_popup, tooltip_text
+from maps.gaps import SymbolLegend, symbol_html
 from maps.overview import MapArea, MapPoint
 
 HUB_COLOUR = "#5e3c99"
@@ -87,7 +86,7 @@ def coverage_map(*, bounds: tuple[float, float, float, float], localities: Seque
     group.add_to(m)
     for mode in dict.fromkeys(r.mode for r in reach):
         areas = [r for r in reach if r.mode == mode]
-        layer = folium.FeatureGroup(name=html.escape(f"Reach: {areas[0].minutes:g} min {mode}"), show=True)
+        layer = folium.FeatureGroup(name=esc(f"Reach: {areas[0].minutes:g} min {mode}"), show=True)
         for r in areas:
             style = {"color": r.colour, "weight": 2, "fillColor": r.colour, "fillOpacity": 0.08,
                      "dashArray": MODE_DASHES.get(r.mode)}
@@ -106,7 +105,7 @@ def coverage_map(*, bounds: tuple[float, float, float, float], localities: Seque
         layer = folium.FeatureGroup(name=f"{name} ({len(points)})", show=True)
         for p in points:
             folium.CircleMarker([p.lat, p.lon], radius=4, color="#ffffff", weight=1, fill=True, fill_color=fill,
-                                fill_opacity=0.9, tooltip=tooltip(p.label),
+                                fill_opacity=0.9, tooltip=tooltip_text(p.label),
                                 popup=text_popup(p.popup)).add_to(layer)
         layer.add_to(m)
     hub_layer = folium.FeatureGroup(name="Hubs", show=True)
@@ -131,7 +130,7 @@ def coverage_map(*, bounds: tuple[float, float, float, float], localities: Seque
 def _area(area: MapArea, *, weight: float, colour: str) -> folium.GeoJson:
     style = {"color": colour, "weight": weight, "fillColor": area.fill, "fillOpacity": area.fill_opacity}
     shape = folium.GeoJson({"type": "Feature", "properties": {}, "geometry": mapping(area.geometry)},
-                           style_function=lambda _f, s=style: s, tooltip=tooltip(area.label))
+                           style_function=lambda _f, s=style: s, tooltip=tooltip_text(area.label))
     popup = text_popup(area.popup)
     if popup is not None:
         popup.add_to(shape)

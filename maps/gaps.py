@@ -9,7 +9,6 @@ nothing from other hosts (see :mod:`maps.base`).
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import folium
 from branca.element import MacroElement, Template
 from shapely.geometry import Polygon, mapping
 
-from maps.base import colour, label_icon, offline_map
+from maps.base import colour, esc, label_icon, offline_map, text_popup, tooltip_text
 from maps.overview import MapPoint
 
 #: Hotspot colours, nearest first: within a third of the limit, two thirds, the limit,
@@ -63,7 +62,7 @@ def time_colour(minutes: float | None, max_minutes: float) -> str:
 
 def symbol_html(shape: str, fill: str, *, size: int = 12) -> str:
     """A CSS-only map symbol (no icon font): circle, square, diamond, triangle, ring or bar."""
-    fill = html.escape(fill)
+    fill = esc(fill)
     base = f"width:{size}px;height:{size}px;box-sizing:border-box;"
     outline = "border:1.5px solid #fff;box-shadow:0 0 2px rgba(0,0,0,.8);"
     styles = {
@@ -102,11 +101,11 @@ class SymbolLegend(MacroElement):
     def __init__(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
         super().__init__()
         self._name = "SymbolLegend"
-        self.title = html.escape(title)
+        self.title = esc(title)
         self.rows_html = "".join(
             '<div style="display:flex;align-items:center;gap:6px;margin-top:2px">'
             f'<span style="display:inline-flex;width:14px;justify-content:center">{symbol}</span>'
-            f"{html.escape(label)}</div>" for symbol, label in rows)
+            f"{esc(label)}</div>" for symbol, label in rows)
 
 
 def time_legend_rows(max_minutes: float) -> list[tuple[str, str]]:
@@ -146,32 +145,32 @@ def gap_map(*, bounds: tuple[float, float, float, float], max_minutes: float,
     if basemap is not None:
         basemap.add_to(m)
     for i, (rtype, spots) in enumerate(hotspots.items()):
-        group = folium.FeatureGroup(name=html.escape(f"Hotspots: time to {rtype}"), show=i == 0)
+        group = folium.FeatureGroup(name=esc(f"Hotspots: time to {rtype}"), show=i == 0)
         for h in sorted(spots, key=lambda s: -s.people):  # small circles drawn over big ones
             when = "no route" if h.minutes is None else f"{h.minutes:.1f} min"
             folium.CircleMarker([h.point.lat, h.point.lon], radius=5 + 2.5 * math.sqrt(max(h.people, 0)),
                                 color="#333333", weight=1, fill=True,
                                 fill_color=time_colour(h.minutes, max_minutes), fill_opacity=0.9,
-                                tooltip=html.escape(f"{h.point.label}: {when} to {rtype}"),
+                                tooltip=esc(f"{h.point.label}: {when} to {rtype}"),
                                 popup=text_popup(h.point.popup)).add_to(group)
         group.add_to(m)
     symbols = resource_symbols(list(resources))
     for rtype, points in resources.items():
         shape, fill = symbols[rtype]
-        group = folium.FeatureGroup(name=html.escape(f"{rtype} ({len(points)})"), show=True)
+        group = folium.FeatureGroup(name=esc(f"{rtype} ({len(points)})"), show=True)
         for p in points:
             folium.Marker([p.lat, p.lon], icon=folium.DivIcon(html=symbol_html(shape, fill), icon_size=(12, 12),
                                                               icon_anchor=(6, 6)),
-                          tooltip=tooltip(p.label), popup=text_popup(p.popup)).add_to(group)
+                          tooltip=tooltip_text(p.label), popup=text_popup(p.popup)).add_to(group)
         group.add_to(m)
     rows = time_legend_rows(max_minutes) + [(symbol_html(*symbols[t]), t) for t in resources]
     first = next(iter(hotspots), None)
     for rtype, sites in (suggestions or {}).items():
         # like the hotspot layers: only the first type's suggestions are shown at first
-        group = folium.FeatureGroup(name=html.escape(f"Suggested {rtype} sites"), show=rtype == first)
+        group = folium.FeatureGroup(name=esc(f"Suggested {rtype} sites"), show=rtype == first)
         for rank, p in enumerate(sites, start=1):
             folium.Marker([p.lat, p.lon], icon=label_icon(f"S{rank}", SUGGESTION_COLOUR),
-                          tooltip=tooltip(p.label), popup=text_popup(p.popup)).add_to(group)
+                          tooltip=tooltip_text(p.label), popup=text_popup(p.popup)).add_to(group)
         group.add_to(m)
     if any(suggestions.values() if suggestions else ()):
         rows.append((_suggestion_symbol(), "suggested new site (S1 adds most)"))
@@ -225,7 +224,7 @@ def access_map(*, bounds: tuple[float, float, float, float], cells: Sequence[Sco
     if basemap is not None:
         basemap.add_to(m)
     breaks = score_breaks([c.score for c in cells])
-    group = folium.FeatureGroup(name=html.escape(f"Access to {resource_type}"), show=True)
+    group = folium.FeatureGroup(name=esc(f"Access to {resource_type}"), show=True)
     for cell in cells:
         fill = score_colour(cell.score, breaks, reachable=cell.reachable)
         style = {"color": "#ffffff", "weight": 0.5, "fillColor": fill, "fillOpacity": 0.65}
@@ -237,18 +236,18 @@ def access_map(*, bounds: tuple[float, float, float, float], cells: Sequence[Sco
         hexagon.add_to(group)
     group.add_to(m)
     shape, fill = resource_symbols([resource_type])[resource_type]
-    points = folium.FeatureGroup(name=html.escape(f"{resource_type} ({len(resources)})"), show=True)
+    points = folium.FeatureGroup(name=esc(f"{resource_type} ({len(resources)})"), show=True)
     for p in resources:
         folium.Marker([p.lat, p.lon], icon=folium.DivIcon(html=symbol_html(shape, fill), icon_size=(12, 12),
                                                           icon_anchor=(6, 6)),
-                      tooltip=tooltip(p.label), popup=text_popup(p.popup)).add_to(points)
+                      tooltip=tooltip_text(p.label), popup=text_popup(p.popup)).add_to(points)
     points.add_to(m)
     if hotspots:
         spots = folium.FeatureGroup(name="Hotspots", show=True)
         for p in hotspots:
             folium.CircleMarker([p.lat, p.lon], radius=5, color="#333333", weight=1, fill=True,
                                 fill_color="#d7191c", fill_opacity=0.9,
-                                tooltip=tooltip(p.label), popup=text_popup(p.popup)).add_to(spots)
+                                tooltip=tooltip_text(p.label), popup=text_popup(p.popup)).add_to(spots)
         spots.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     rows = [(symbol_html("square", NO_ACCESS_COLOUR), f"no {resource_type} within reach")]
@@ -269,13 +268,3 @@ def _suggestion_symbol() -> str:
             'border-radius:2px">S</div>')
 
 
-def tooltip(text: str) -> str | None:
-    """A hover text (escaped), or None when empty."""
-    return html.escape(text) if text else None
-
-
-def text_popup(lines: Sequence[str]) -> folium.Popup | None:
-    """A popup of plain-text lines (escaped), or None when there are none."""
-    if not lines:
-        return None
-    return folium.Popup("<br>".join(html.escape(line) for line in lines), max_width=320)

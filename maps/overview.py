@@ -8,7 +8,6 @@ client points is only ever passed in for people allowed to see clients.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ import folium
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from maps.base import Legend, label_icon, numbered_icon, offline_map
+from maps.base import Legend, esc, label_icon, numbered_icon, offline_map, text_popup, tooltip_text
 
 
 @dataclass(frozen=True)
@@ -97,20 +96,20 @@ def overview_map(overview: Overview, *, asset_url: str = "assets") -> folium.Map
 
 
 def _layer_group(layer: Layer) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=html.escape(layer.name), show=layer.show)
+    group = folium.FeatureGroup(name=esc(layer.name), show=layer.show)
     if layer.style == "area":
         for area in layer.areas:
             style = {"color": area.fill, "weight": 2, "fillColor": area.fill, "fillOpacity": area.fill_opacity}
             shape = folium.GeoJson({"type": "Feature", "properties": {}, "geometry": mapping(area.geometry)},
-                                   style_function=lambda _f, s=style: s, tooltip=_text(area.label))
-            popup = _popup(area.popup)
+                                   style_function=lambda _f, s=style: s, tooltip=tooltip_text(area.label))
+            popup = text_popup(area.popup)
             if popup is not None:
                 popup.add_to(shape)
             shape.add_to(group)
         return group
     for number, point in enumerate(layer.points, start=1):
         where = [point.lat, point.lon]
-        kwargs: dict[str, Any] = {"tooltip": _text(point.label), "popup": _popup(point.popup)}
+        kwargs: dict[str, Any] = {"tooltip": tooltip_text(point.label), "popup": text_popup(point.popup)}
         if layer.style == "dot":
             folium.CircleMarker(where, radius=layer.radius, color="#ffffff", weight=1, fill=True,
                                 fill_color=layer.colour, fill_opacity=0.9, **kwargs).add_to(group)
@@ -123,11 +122,5 @@ def _layer_group(layer: Layer) -> folium.FeatureGroup:
     return group
 
 
-def _text(text: str) -> str | None:
-    return html.escape(text) if text else None
 
 
-def _popup(lines: Sequence[str]) -> folium.Popup | None:
-    if not lines:
-        return None
-    return folium.Popup("<br>".join(html.escape(line) for line in lines), max_width=320)

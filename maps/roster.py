@@ -6,13 +6,12 @@ labels on the stops are whatever the plans carry (the caller decides what may be
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 
 import folium
 import networkx as nx
 
-from maps.base import Legend, colour, label_icon, numbered_icon, offline_map
+from maps.base import Legend, colour, esc, label_icon, numbered_icon, offline_map
 from maps.basemap import road_basemap
 from routing.dayplan import DayPlan
 
@@ -53,10 +52,10 @@ def roster_map(days: Mapping[str, DayPlan], *, G: nx.MultiDiGraph | None = None,
             if leg.travel_time_s > 0:
                 folium.PolyLine([(y, x) for x, y in leg.geometry.coords], color=c, weight=4, opacity=0.8).add_to(group)
         for k, v in enumerate(day.visits, start=1):
-            popup = (f"<b>{html.escape(label)}: {k}. {html.escape(v.label)}</b><br>"
+            popup = (f"<b>{esc(label)}: {k}. {esc(v.label)}</b><br>"
                      f"arrive {v.arrival:%H:%M}, leave {v.departure:%H:%M}")
             folium.Marker([v.lat, v.lon], icon=numbered_icon(k, c, size=20), popup=folium.Popup(popup, max_width=260),
-                          tooltip=f"{label.split()[0]} {k}: {v.arrival:%H:%M}").add_to(group)
+                          tooltip=esc(f"{label.split()[0]} {k}: {v.arrival:%H:%M}")).add_to(group)
         hubs.setdefault(day.start_point, []).append(label.split()[0])
         rows.append((c, f"{label}: {len(day.visits)} visits, {day.working_time_s / 3600:.1f} h, "
                         f"{day.travel_time_s // 60} min travel"))
@@ -67,7 +66,7 @@ def roster_map(days: Mapping[str, DayPlan], *, G: nx.MultiDiGraph | None = None,
         missed = folium.FeatureGroup(name=f"Not planned ({len(unplanned)})", show=True).add_to(m)
         for vid, (lon, lat, reason) in unplanned.items():
             folium.CircleMarker([lat, lon], radius=7, color="#777777", fill=True, fill_opacity=0.6,
-                                popup=folium.Popup(f"<b>Not planned: {html.escape(vid)}</b><br>{html.escape(reason)}",
+                                popup=folium.Popup(f"<b>Not planned: {esc(vid)}</b><br>{esc(reason)}",
                                                    max_width=260)).add_to(missed)
         rows.append(("#777777", f"{len(unplanned)} visits not planned"))
     Legend(title, rows, shape="line").add_to(m)

@@ -6,13 +6,12 @@ plan's visits carry (the caller decides what the viewer may see).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 
 import folium
 import networkx as nx
 
-from maps.base import Legend, label_icon, numbered_icon, offline_map
+from maps.base import Legend, esc, label_icon, numbered_icon, offline_map
 from maps.basemap import road_basemap
 from routing.dayplan import DayPlan
 
@@ -63,20 +62,20 @@ def route_map(plan: DayPlan, *, G: nx.MultiDiGraph | None = None, title: str = "
     for k, v in enumerate(plan.visits):
         after = f"<br>Lunch {_hm(lunch[v.id].start)}–{_hm(lunch[v.id].end)} after this visit" if v.id in lunch else ""
         wait = f"<br>Wait {v.wait_s // 60} min" if v.wait_s >= 60 else ""
-        popup = (f"<b>{k + 1}. {html.escape(v.label)}</b><br>Arrive {_hm(v.arrival)}, start {_hm(v.start)}, "
+        popup = (f"<b>{k + 1}. {esc(v.label)}</b><br>Arrive {_hm(v.arrival)}, start {_hm(v.start)}, "
                  f"leave {_hm(v.departure)}{wait}{after}")
         folium.Marker([v.lat, v.lon], icon=numbered_icon(k + 1, ROUTE_COLOUR),
                       popup=folium.Popup(popup, max_width=260), tooltip=f"{k + 1}. ETA {_hm(v.arrival)}").add_to(stops)
     hub = folium.FeatureGroup(name="Start and end", show=True).add_to(m)
     leave = f"leave {_hm(plan.start_time)}, back {_hm(plan.end_time)}" if plan.start_time else "no visits"
     folium.Marker([plan.start_point[1], plan.start_point[0]], icon=label_icon(f"⌂ {start_name}", "#333333"),
-                  popup=folium.Popup(f"<b>{html.escape(start_name)}</b><br>{leave}", max_width=220)).add_to(hub)
+                  popup=folium.Popup(f"<b>{esc(start_name)}</b><br>{leave}", max_width=220)).add_to(hub)
     if unplanned:
         missed = folium.FeatureGroup(name="Not planned", show=True).add_to(m)
         for vid, (lon, lat) in unplanned.items():
-            reason = html.escape(plan.unassigned.get(vid, ""))
+            reason = esc(plan.unassigned.get(vid, ""))
             folium.CircleMarker([lat, lon], radius=7, color="#777777", fill=True, fill_opacity=0.6,
-                                popup=folium.Popup(f"<b>Not planned: {html.escape(vid)}</b><br>{reason}",
+                                popup=folium.Popup(f"<b>Not planned: {esc(vid)}</b><br>{reason}",
                                                    max_width=260)).add_to(missed)
     rows = [(ROUTE_COLOUR, f"{len(plan.visits)} visits, {plan.travel_time_s // 60} min travel, "
                            f"{plan.distance_m / 1000:.1f} km ({plan.mode})")]
