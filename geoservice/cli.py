@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``outreach`` with ``argv`` (default: the process arguments); returns the exit code."""
+    os.umask(0o077)  # everything written (workspace, outputs, exports) holds health data: owner-only
     parser = _parser()
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
@@ -52,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `outreach list clients | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:  # a file or folder that cannot be read or written: the user's to fix
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"outreach: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
+    except OverflowError:
+        print("outreach: error: a date or time is out of range (years 2000 to 2100 work)", file=sys.stderr)
+        return 2
 
 
 def _one_line(text: str) -> str:
@@ -66,6 +75,10 @@ def _demo(args: argparse.Namespace) -> int:
     from geoservice.store import open_store
     from geoservice.workflow import build_demo_workspace, first_working_day, run_day
 
+    if args.timezone:
+        from geoservice.opening import workspace_zone
+
+        workspace_zone(args.timezone)  # a bad name is an error before anything is built
     store = open_store(args.workspace, create=True)
     start = args.start or dt.date.today()
     _progress(f"building the demo workspace in {describe_workspace(args.workspace)} ...")
@@ -160,8 +173,8 @@ def _plan(args: argparse.Namespace) -> int:
         "table": lambda: itinerary_table(day),
         "json": lambda: json.dumps(day.as_json(), ensure_ascii=False, indent=1),
         "csv": lambda: itinerary_csv(day),
-        "ics": lambda: itinerary_ics(day),
-        "gpx": lambda: itinerary_gpx(day),
+        "ics": lambda: itinerary_ics(day, full_names=args.full_names),
+        "gpx": lambda: itinerary_gpx(day, full_names=args.full_names),
         "html": lambda: day_sheet_html(day, rate_per_km=rate, currency=currency),
     }
     _emit(renderers[args.format](), args.out, f"the {args.format} itinerary")
@@ -243,6 +256,9 @@ def _serve(args: argparse.Namespace) -> int:
     from geoservice.web import serve
 
     _progress(f"serving {describe_workspace(args.workspace)} on http://{args.host}:{args.port}/ (Ctrl+C stops)")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        _progress("warning: reachable from other machines: put it behind HTTPS (a reverse proxy) and set "
+                  "OUTREACH_SESSION_COOKIE_SECURE=true; it handles health data")
     serve(args.workspace, args.host, args.port)
     return 0
 
@@ -306,9 +322,34 @@ def _progress(message: str) -> None:
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (write YYYY-MM-DD)") from None
+    if not 2000 <= day.year <= 2100:
+        raise argparse.ArgumentTypeError(f"date {text} is out of range (years 2000 to 2100)")
+    return day
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
+def _minutes(text: str) -> float:
+    """A number of minutes, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of minutes: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 minutes or more, not {text}")
+    return value
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
@@ -371,6 +412,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="table, json, csv, ics (calendar), gpx (phone navigation) or html (printable day sheet)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the itinerary to FILE instead of stdout")
     p.add_argument("--map", type=Path, metavar="FILE", help="also write the route map (HTML, works offline)")
+    p.add_argument("--full-names", action="store_true", help="name clients in full in ics and gpx files "
+                   "(default: initials and the visit id, as phones sync these to other companies' clouds)")
     p.set_defaults(handler=_plan)
 
     p = verbs.add_parser("gaps", parents=[common, fmt], help="hotspots far from resources; where a new site helps",
@@ -404,9 +447,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--absent", action="extend", nargs="+", metavar="ID", help="workers off that day (their own "
                    "absence dates are used too)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
-    p.add_argument("--continuity-weight", type=float, default=15.0, metavar="MIN",
+    p.add_argument("--continuity-weight", type=_minutes, default=15.0, metavar="MIN",
                    help="minutes of travel worth spending to keep a client's usual worker (15)")
-    p.add_argument("--time-limit", type=float, metavar="S", help="solver time in seconds (20)")
+    p.add_argument("--time-limit", type=_seconds, metavar="S", help="solver time in seconds (20)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the roster to FILE instead of stdout")
     p.add_argument("--map", type=Path, metavar="FILE", help="also write the roster map (HTML, works offline)")
     p.set_defaults(handler=_roster)
@@ -421,7 +464,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--week", type=_date, metavar="YYYY-MM-DD", help="any day of the week (default: this week)")
     p.add_argument("--format", choices=("table", "json", "csv", "html"), default="table",
                    help="output format (html: a page with charts)")
-    p.add_argument("--time-limit", type=float, metavar="S", help="solver seconds per day not kept yet (5)")
+    p.add_argument("--time-limit", type=_seconds, metavar="S", help="solver seconds per day not kept yet (5)")
     p.add_argument("--refresh", action="store_true", help="plan every day again, even those kept")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
     p.set_defaults(handler=_report_weekly)

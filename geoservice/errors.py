@@ -61,12 +61,20 @@ class ImportIssue:
                 "message": self.message}
 
 
+#: At most this many problems are listed (a wrong file could have a million).
+MAX_ISSUES = 1000
+
+
 class ImportRejected(UserError):
-    """An import had problems; nothing was stored. ``issues`` lists every one."""
+    """An import had problems; nothing was stored. ``issues`` lists them, the first
+    :data:`MAX_ISSUES` at most (a last issue then says how many more there were)."""
 
     def __init__(self, issues: list[ImportIssue]) -> None:
-        self.issues = issues
         n = len(issues)
+        if n > MAX_ISSUES:
+            issues = [*issues[:MAX_ISSUES], ImportIssue(issues[0].file, "", "", "",
+                                                          f"and {n - MAX_ISSUES:,} more problems not listed")]
+        self.issues = issues
         first = str(issues[0]) if issues else "no details"
-        more = f" (and {n - 1} more problem{'s' if n > 2 else ''})" if n > 1 else ""
-        super().__init__(f"import rejected, nothing stored: {first}{more}")
+        others = f" (and {n - 1} more problem{'s' if n > 2 else ''})" if n > 1 else ""
+        super().__init__(f"import rejected, nothing stored: {first}{others}")

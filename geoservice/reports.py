@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -102,16 +103,49 @@ def itinerary_table(day: WorkerDay) -> str:
 
 def itinerary_csv(day: WorkerDay) -> str:
     """The itinerary as CSV (one row per stop, lunch included)."""
-    out = io.StringIO()
     rows = itinerary_rows(day)
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
+    return spreadsheet_csv(list(rows[0]), ([r[c] for c in rows[0]] for r in rows))
+
+
+#: First characters that make a spreadsheet read a cell as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV text for people to open in a spreadsheet: a text cell that would start a formula
+    (``=``, ``+``, ``-``, ``@``: e.g. a client named ``=HYPERLINK(...)``) gets a leading
+    apostrophe, so it shows as text and never runs; numbers are written as they are."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_as_text_cell(v) for v in row])
     return out.getvalue()
 
 
-def itinerary_ics(day: WorkerDay) -> str:
-    """An iCalendar file: one event per visit, travel and lunch as busy time."""
+def _as_text_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def shown_name(day: WorkerDay, visit_id: str, *, full_names: bool) -> str:
+    """How a file that leaves the service (a calendar, a GPX for a phone) names a client:
+    their initials and the visit id by default, the full name only when asked for
+    (phones sync calendars and routes to other companies' clouds)."""
+    name = day.clients[visit_id].name
+    if full_names:
+        return name
+    initials = "".join(f"{part[0]}." for part in name.split() if part[:1].isalpha())
+    return f"{initials or 'client'} ({visit_id})"
+
+
+def itinerary_ics(day: WorkerDay, *, full_names: bool = False) -> str:
+    """An iCalendar file: one event per visit, travel and lunch as busy time. Clients are
+    named by initials unless ``full_names`` (see :func:`shown_name`)."""
     import icalendar
 
     cal = icalendar.Calendar()
@@ -138,10 +172,11 @@ def itinerary_ics(day: WorkerDay) -> str:
 
     for k, v in enumerate(plan.visits):
         leg = plan.legs[k]
+        who = shown_name(day, v.id, full_names=full_names)
         if leg.travel_time_s > 0:
-            event(f"travel-{v.id}", leg.depart, leg.arrive, f"Travel to {v.label}",
+            event(f"travel-{v.id}", leg.depart, leg.arrive, f"Travel to {who}",
                   f"{_minutes(leg.travel_time_s)}, {leg.distance_m / 1000:.1f} km by {plan.mode}")
-        event(f"visit-{v.id}", v.start, v.departure, f"Visit: {v.label}",
+        event(f"visit-{v.id}", v.start, v.departure, f"Visit: {who}",
               f"Visit {v.id}. Arrive {_hm(v.arrival)}, start {_hm(v.start)}, leave {_hm(v.departure)}.",
               day.clients[v.id].address)
     if plan.visits:
@@ -153,9 +188,10 @@ def itinerary_ics(day: WorkerDay) -> str:
     return str(cal.to_ical().decode("utf-8"))
 
 
-def itinerary_gpx(day: WorkerDay) -> str:
+def itinerary_gpx(day: WorkerDay, *, full_names: bool = False) -> str:
     """GPX 1.1 for phone navigation apps: a waypoint per visit (and the start), and the
-    road route of the whole day as a route and as a track."""
+    road route of the whole day as a route and as a track. Clients are named by initials
+    unless ``full_names`` (see :func:`shown_name`)."""
     import gpxpy.gpx
 
     plan = day.plan
@@ -166,7 +202,8 @@ def itinerary_gpx(day: WorkerDay) -> str:
     gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(lat0, lon0, name=f"Start: {day.start_name}"))
     for k, v in enumerate(plan.visits):
         gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(
-            v.lat, v.lon, time=v.start.astimezone(dt.UTC), name=f"{k + 1:02d} {v.label}",
+            v.lat, v.lon, time=v.start.astimezone(dt.UTC),
+            name=f"{k + 1:02d} {shown_name(day, v.id, full_names=full_names)}",
             description=f"{day.clients[v.id].address}. Arrive {_hm(v.arrival)}, leave {_hm(v.departure)}.",
             symbol="Flag"))
     route = gpxpy.gpx.GPXRoute(name=gpx.name)

@@ -9,10 +9,8 @@ worker's mode, start (home or hub) and lunch.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from geoservice.plans import (
     visits_due,
     window_problem,
 )
+from geoservice.reports import spreadsheet_csv
 from geoservice.store import Store
 from routing.dayplan import DayPlan
 from routing.roster import CONTINUITY_WEIGHT_S, Roster, RosterVisit, RosterWorker, plan_roster
@@ -125,22 +124,20 @@ class TeamRoster:
     def csv(self) -> str:
         """One row per visit: worker, order, times, client, usual worker, why changed."""
         changes = {c.visit_id: c for c in self.roster.changes}
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["worker", "order", "visit", "client_id", "client", "arrival", "start", "departure",
-                         "usual_worker", "change_reason", "change_detail"])
+        rows: list[list[object]] = []
         for wid, plan in self.roster.days.items():
             for k, v in enumerate(plan.visits, start=1):
                 visit, client = self.due[v.id]
                 c = changes.get(v.id)
-                writer.writerow([wid, k, v.id, client.id, client.name, f"{v.arrival:%H:%M}", f"{v.start:%H:%M}",
-                                 f"{v.departure:%H:%M}", assigned_worker(visit, client) or "",
-                                 c.reason if c else "", c.detail if c else ""])
+                rows.append([wid, k, v.id, client.id, client.name, f"{v.arrival:%H:%M}", f"{v.start:%H:%M}",
+                             f"{v.departure:%H:%M}", assigned_worker(visit, client) or "",
+                             c.reason if c else "", c.detail if c else ""])
         for vid, why in self.roster.unassigned.items():
             visit, client = self.due[vid]
-            writer.writerow(["", "", vid, client.id, client.name, "", "", "", assigned_worker(visit, client) or "",
-                             "not planned", why])
-        return out.getvalue()
+            rows.append(["", "", vid, client.id, client.name, "", "", "", assigned_worker(visit, client) or "",
+                         "not planned", why])
+        return spreadsheet_csv(["worker", "order", "visit", "client_id", "client", "arrival", "start", "departure",
+                                "usual_worker", "change_reason", "change_detail"], rows)
 
     def to_json_text(self) -> str:
         """:meth:`as_json` as indented text."""

@@ -110,6 +110,7 @@ class GeoPackageStore:
                 raise WorkspaceError(f"no workspace at {self._root}: run `outreach demo`, or "
                                      f"`outreach network build` and `outreach import` to make one")
             self._root.mkdir(parents=True, exist_ok=True)
+            self._root.chmod(0o700)  # health data: the workspace is its owner's alone
             with self._locked():
                 if not self.path.exists():
                     self._initialise()

@@ -35,9 +35,7 @@ keeps those localities, the visible workers, and a team row over those localitie
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from geoservice.caseload_report import CaseloadState, LocalityLoad, WorkerLoad
 from geoservice.models import Worker
+from geoservice.reports import spreadsheet_csv
 from geoservice.roster import daily_contracted_seconds as contracted_day_s
 from geoservice.roster_days import PlannedDay, VisitOutcome, planned_day
 from geoservice.texttable import text_table
@@ -232,18 +231,16 @@ class WeeklyFigures:
         """One CSV file, one row per worker, locality and the team, told apart by the
         ``level`` column (``worker``, ``locality``, ``team``): filter on it in a spreadsheet.
         Hours with two decimals, kilometres with one, continuity and load as fractions."""
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
+        rows = []
         for r in (*self.workers, *self.localities, self.team):
-            writer.writerow([self.week_start.isoformat(), r.level, r.id, r.name, r.locality or "", r.mode,
-                             "yes" if r.relief else "",
-                             r.clients, f"{r.need:g}", f"{r.capacity:g}", _text(_round(r.load, 3)), r.visits,
-                             _text(r.covered), f"{r.visit_time_s / 3600:.2f}", _hours_text(r.working_time_s, 2),
-                             _hours_text(r.contracted_s, 2), f"{r.travel_time_s / 3600:.2f}",
-                             f"{r.km_driven:.1f}", f"{r.claim:.2f}", self.currency,
-                             _text(_round(r.continuity, 4)), r.kept, r.with_usual, r.unassigned])
-        return out.getvalue()
+            rows.append([self.week_start.isoformat(), r.level, r.id, r.name, r.locality or "", r.mode,
+                         "yes" if r.relief else "",
+                         r.clients, f"{r.need:g}", f"{r.capacity:g}", _text(_round(r.load, 3)), r.visits,
+                         _text(r.covered), f"{r.visit_time_s / 3600:.2f}", _hours_text(r.working_time_s, 2),
+                         _hours_text(r.contracted_s, 2), f"{r.travel_time_s / 3600:.2f}",
+                         f"{r.km_driven:.1f}", f"{r.claim:.2f}", self.currency,
+                         _text(_round(r.continuity, 4)), r.kept, r.with_usual, r.unassigned])
+        return spreadsheet_csv(CSV_COLUMNS, rows)
 
     def table(self) -> str:
         """The figures as plain text: the week, per worker, per locality, per day."""

@@ -98,3 +98,15 @@ def test_roster_json(capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Pat
     assert code == 0 and sum(len(r["visits"]) for r in roster["routes"]) > 0
     assert "W02" not in {r["worker"] for r in roster["routes"]} and 0 <= roster["continuity"] <= 1
     assert (tmp_path / "roster.html").exists()
+
+
+def test_files_and_numbers_that_cannot_be_used_are_one_line_errors(capsys: pytest.CaptureFixture[str], ws: Path,
+                                                                   tmp_path: Path) -> None:
+    code, _, err = run(capsys, "plan", "--worker", "W03", "--date", "2026-11-24", "--format", "csv",
+                       "--out", str(tmp_path), "--workspace", str(ws))
+    assert code == 2 and err.startswith("outreach: error:") and str(tmp_path) in err and "Traceback" not in err
+    for args in (("roster", "--date", "2026-11-24", "--time-limit", "-1"),
+                 ("roster", "--date", "9999-12-31"), ("roster", "--date", "2026-11-24", "--continuity-weight", "nan")):
+        with pytest.raises(SystemExit) as info:
+            main([*args, "--workspace", str(ws)])
+        assert info.value.code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -88,7 +88,9 @@ def import_files(store: Store, files: Mapping[str, str | Path], *, replace: bool
         reports.append(ImportReport(kind, table.file, len(result.records), tuple(result.notes)))
     if issues:
         raise ImportRejected(issues)
-    store.write(changes, replace=replace)
+    # a user's own records make a demo workspace theirs: `outreach demo` will not overwrite it
+    mine = {"demo": "no"} if store.settings().get("demo") == "yes" else None
+    store.write(changes, replace=replace, settings=mine)
     return reports
 
 

@@ -19,6 +19,9 @@ from shapely.geometry.base import BaseGeometry
 from geoservice.errors import ImportIssue, UserError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+#: Largest import, in rows or features: bigger files are split by the user (an import is
+#: checked whole, in memory, before anything is stored).
+MAX_ROWS = 200_000
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
 
 
@@ -89,6 +92,8 @@ def _read_csv(path: Path) -> RawTable:
         issues: list[ImportIssue] = []
         start = reader.line_num
         for cells in reader:
+            if len(rows) >= MAX_ROWS:
+                raise UserError(f"{path}: more than {MAX_ROWS:,} rows; split the file and import the parts")
             label = f"row {start + 1}"
             start = reader.line_num
             if not any(c.strip() for c in cells):
@@ -135,6 +140,8 @@ def _read_geo(path: Path) -> RawTable:
         notes.append(f"{path.name}: reprojected from {f'EPSG:{epsg}' if epsg else frame.crs.name} "
                      "to lon/lat (EPSG:4326)")
         frame = frame.to_crs(4326)
+    if len(frame) > MAX_ROWS:
+        raise UserError(f"{path}: more than {MAX_ROWS:,} features; split the file and import the parts")
     columns = tuple(str(c).lower() for c in frame.columns if c != "geometry")
     _check_header(path, columns)
     rows = []

@@ -233,3 +233,27 @@ def test_working_days_decide_availability(workspace: GeoPackageStore, tmp_path: 
     w = next(w for w in workspace.records("workers") if w.id == "WE")
     assert str(w.days) == "Fr-Su"
     assert w.is_available(dt.date(2026, 11, 28)) and not w.is_available(dt.date(2026, 11, 24))
+
+
+def test_a_file_of_errors_lists_a_thousand_and_counts_the_rest(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.csv", "id,name,lat,lon\n" + "".join(f"B{k},,x,y\n" for k in range(1500)))
+    issues = _rejected(workspace, "clients", path)
+    assert len(issues) == 1001 and issues[-1].endswith("and 3,500 more problems not listed")
+
+
+def test_your_own_import_protects_a_demo_workspace(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from geoservice.errors import WorkspaceError
+    from geoservice.workflow import build_demo_workspace
+
+    assert workspace.settings()["demo"] == "yes"
+    import_file(workspace, "hubs", _write(tmp_path / "hubs.csv", f"id,name,lat,lon\nHX,Mine,{LAT},{LON}\n"))
+    assert workspace.settings()["demo"] == "no"
+    with pytest.raises(WorkspaceError, match="holds your own data"):
+        build_demo_workspace(workspace, start=dt.date(2026, 11, 23), seed=1)
+
+
+def test_a_new_workspace_is_private(tmp_path: Path) -> None:
+    store = GeoPackageStore(tmp_path / "private", create=True)
+    assert store.root.stat().st_mode & 0o777 == 0o700

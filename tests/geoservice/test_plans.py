@@ -150,3 +150,25 @@ def test_a_home_far_from_the_roads_is_a_clear_error(workspace: GeoPackageStore, 
     workspace.write({"workers": [dataclasses.replace(w01, lon=24.965, lat=60.158)]})  # in the harbour
     with pytest.raises(UserError, match=r"worker W01 \(home\): the day's start point is .* m from the nearest road"):
         plan_worker_day(workspace, "W01", demo_start)
+
+
+def test_calendars_name_clients_by_initials_unless_asked(day: WorkerDay) -> None:
+    first = day.plan.visits[0]
+    name = day.clients[first.id].name
+    default = itinerary_ics(day)
+    assert name not in default and f"({first.id})" in default
+    assert name in itinerary_ics(day, full_names=True)
+    assert name not in itinerary_gpx(day) and name in itinerary_gpx(day, full_names=True)
+
+
+def test_csv_exports_never_start_a_formula(workspace: GeoPackageStore, demo_start: dt.date) -> None:
+    import dataclasses
+
+    from geoservice.reports import spreadsheet_csv
+
+    assert spreadsheet_csv(["a", "b"], [["=HYPERLINK(1)", "-5"], ["@SUM(1)", -2]]) == \
+        "a,b\r\n'=HYPERLINK(1),-5\r\n'@SUM(1),-2\r\n"
+    c = next(c for c in workspace.records("clients") if c.usual_worker == "W03")
+    workspace.write({"clients": [dataclasses.replace(c, name='=HYPERLINK("http://evil.example","x")')]})
+    rows = list(csv.reader(io.StringIO(itinerary_csv(plan_worker_day(workspace, "W03", demo_start)))))
+    assert not any(cell.startswith("=") for row in rows for cell in row)
