@@ -3,8 +3,16 @@
 Passwords are stored as salted scrypt hashes (:func:`werkzeug.security.generate_password_hash`);
 API tokens as SHA-256 hashes only (a token is 256 random bits, so a fast hash cannot be
 brute-forced and lets a request be checked in one indexed look-up). A token is shown
-once, when it is made. The audit log says who looked at client-level data, what
-(a page or endpoint and its parameters) and when; never the client data itself.
+once, when it is made. The audit log says who looked at client-level data (and at
+aggregates of it), what (a page or endpoint and its parameters) and when, and records
+failed logins (the username and address, never the password); never the client data
+itself.
+
+Each user has a *session version*: a login session carries the version it was made
+under, and a session whose version is no longer the user's is refused. Logging out,
+disabling the user, changing their password and revoking their credentials
+(:func:`revoke_tokens`) bump it, so every session cookie of that user, including a
+stolen one, stops working at once.
 
 Nothing here knows Flask: the web app and the CLI both call it.
 """
@@ -45,7 +53,8 @@ CREATE TABLE IF NOT EXISTS users (
     worker_id TEXT,
     localities TEXT,
     active INTEGER NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    session_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS tokens (
     id INTEGER PRIMARY KEY,
@@ -77,6 +86,7 @@ class User:
     worker_id: str | None = None
     localities: frozenset[str] | None = None
     active: bool = True
+    session_version: int = 0  #: sessions made under another version are refused
 
     @property
     def viewer(self) -> Viewer:
@@ -108,6 +118,9 @@ class Accounts:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(users)")}
+            if "session_version" not in columns:  # an accounts file made before session versions
+                db.execute("ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0")
 
     @classmethod
     def of_workspace(cls, workspace: str | Path) -> Accounts:
@@ -142,8 +155,7 @@ class Accounts:
                             "a letter or digit")
         if role not in ROLES:
             raise UserError(f"unknown role {role!r}; use one of: {', '.join(ROLES)}")
-        if len(password) < MIN_PASSWORD:
-            raise UserError(f"the password is too short: at least {MIN_PASSWORD} characters")
+        _check_password(password)
         if role == "worker" and not worker_id:
             raise UserError("a user with the worker role needs --worker-id (the worker they are)")
         if role != "worker" and worker_id:
@@ -168,17 +180,54 @@ class Accounts:
         with self._connect() as db:
             return self._new_token(db, user.id)
 
-    def revoke_tokens(self, username: str) -> int:
-        """Invalidate every API token of ``username``; returns how many there were."""
+    def replace_token(self, username: str) -> str:
+        """A new API token for ``username`` that replaces all earlier ones (revoked in the
+        same transaction); login sessions are left alone."""
         user = self.user_named(username)
         with self._connect() as db:
-            return db.execute("DELETE FROM tokens WHERE user_id = ?", (user.id,)).rowcount
+            db.execute("DELETE FROM tokens WHERE user_id = ?", (user.id,))
+            return self._new_token(db, user.id)
+
+    def revoke_tokens(self, username: str) -> int:
+        """Invalidate every API token of ``username`` and end every login session of theirs
+        (a lost phone or laptop); returns how many tokens there were."""
+        user = self.user_named(username)
+        with self._connect() as db:
+            n = db.execute("DELETE FROM tokens WHERE user_id = ?", (user.id,)).rowcount
+            self._bump_sessions(db, user.id)
+            return n
+
+    def end_sessions(self, username: str) -> None:
+        """End every login session of ``username`` (their session cookies stop working)."""
+        user = self.user_named(username)
+        with self._connect() as db:
+            self._bump_sessions(db, user.id)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Give ``username`` a new password and end their login sessions (API tokens stay).
+
+        Raises
+        ------
+        UserError
+            The password is shorter than :data:`MIN_PASSWORD`.
+        NotFoundError
+            No such user.
+        """
+        _check_password(password)
+        user = self.user_named(username)
+        with self._connect() as db:
+            db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+                       (generate_password_hash(password, method="scrypt"), user.id))
+            self._bump_sessions(db, user.id)
 
     def set_active(self, username: str, active: bool) -> None:
-        """Enable or disable a user (a disabled user cannot log in and their tokens fail)."""
+        """Enable or disable a user (a disabled user cannot log in, their tokens fail and
+        their sessions end)."""
         user = self.user_named(username)
         with self._connect() as db:
             db.execute("UPDATE users SET active = ? WHERE id = ?", (int(active), user.id))
+            if not active:
+                self._bump_sessions(db, user.id)
 
     def users(self) -> list[User]:
         """Every user, by username."""
@@ -228,9 +277,27 @@ class Accounts:
         ``target`` names what was asked for (a worker id and date, a locality scope), never
         client data; ``records`` is how many client-level records were shown.
         """
+        self.audit_as(user.username, user.role, action, target=target, records=records)
+
+    def audit_as(self, username: str, role: str, action: str, *, target: str = "", records: int = 0) -> None:
+        """Write one audit row for someone who is not a logged-in :class:`User` (the command
+        line, a failed login); otherwise as :meth:`audit`."""
         with self._connect() as db:
             db.execute("INSERT INTO audit (at, username, role, action, target, records) VALUES (?, ?, ?, ?, ?, ?)",
-                       (_now(), user.username, user.role, action, target, records))
+                       (_now(), username, role, action, target, records))
+
+    def failed_login(self, username: str, address: str) -> None:
+        """Audit a failed login: the user (when the name is one), and the address it came from.
+
+        A name that is no user's is written as ``(unknown user)``: people type their
+        password into the username field, and the audit log must never hold a password.
+        """
+        try:
+            user: User | None = self.user_named(username) if username else None
+        except NotFoundError:
+            user = None
+        self.audit_as(user.username if user else "(unknown user)", user.role if user else "", "failed login",
+                      target=f"from {address or 'unknown address'}")
 
     def audit_log(self, *, limit: int = 200) -> list[AuditEntry]:
         """The latest ``limit`` audit rows, newest first."""
@@ -249,6 +316,10 @@ class Accounts:
                        (secrets.token_hex(32),))
             row = db.execute("SELECT value FROM app_settings WHERE key = 'secret_key'").fetchone()
         return str(row["value"])
+
+    @staticmethod
+    def _bump_sessions(db: sqlite3.Connection, user_id: int) -> None:
+        db.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?", (user_id,))
 
     @staticmethod
     def _new_token(db: sqlite3.Connection, user_id: int) -> str:
@@ -293,10 +364,112 @@ def add_user(workspace: str | Path, username: str, role: str, password: str,
                                                       localities=localities)
 
 
+@dataclass(frozen=True)
+class AccountChange:
+    """What :func:`revoke_tokens` or :func:`set_password` did to a user's credentials."""
+
+    username: str
+    action: str  #: ``revoke`` or ``password``
+    tokens_revoked: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        """``{username, action, tokens_revoked, sessions_ended}`` (sessions always end)."""
+        return {"username": self.username, "action": self.action, "tokens_revoked": self.tokens_revoked,
+                "sessions_ended": True}
+
+    def text(self) -> str:
+        """One line saying what changed."""
+        if self.action == "password":
+            return f"user {self.username}: password changed; every login session ended (API tokens still work)"
+        s = "" if self.tokens_revoked == 1 else "s"
+        return (f"user {self.username}: {self.tokens_revoked} API token{s} revoked and every login session ended "
+                f"(make a new token in the admin page)")
+
+
+def revoke_tokens(workspace_or_accounts: str | Path | Accounts, username: str) -> AccountChange:
+    """Revoke every API token of ``username`` and end their login sessions (``outreach user revoke``).
+
+    The password stays; change it too with :func:`set_password` if it may be known. The
+    change is written to the audit log as done from the command line.
+
+    Parameters
+    ----------
+    workspace_or_accounts
+        The workspace folder (users live in ``<workspace>/app.sqlite``), or its
+        :class:`Accounts`.
+    username
+        Whose credentials (case-insensitive).
+
+    Raises
+    ------
+    UserError
+        No such workspace.
+    NotFoundError
+        No such user.
+    """
+    book = _accounts(workspace_or_accounts)
+    user = book.user_named(username)
+    n = book.revoke_tokens(user.username)
+    book.audit_as(_console(), "console", "revoke user", target=user.username)
+    return AccountChange(user.username, "revoke", n)
+
+
+def set_password(workspace_or_accounts: str | Path | Accounts, username: str, password: str) -> AccountChange:
+    """Give ``username`` a new password and end their login sessions (``outreach user passwd``).
+
+    API tokens stay valid (revoke them with :func:`revoke_tokens`). Audited as done from
+    the command line; the password is never written anywhere but as its hash.
+
+    Parameters
+    ----------
+    workspace_or_accounts
+        The workspace folder, or its :class:`Accounts`.
+    username
+        Whose password (case-insensitive).
+    password
+        The new password, at least :data:`MIN_PASSWORD` characters.
+
+    Raises
+    ------
+    UserError
+        Short password, or no such workspace.
+    NotFoundError
+        No such user.
+    """
+    book = _accounts(workspace_or_accounts)
+    user = book.user_named(username)
+    book.set_password(user.username, password)
+    book.audit_as(_console(), "console", "set password", target=user.username)
+    return AccountChange(user.username, "password")
+
+
+def _accounts(workspace_or_accounts: str | Path | Accounts) -> Accounts:
+    if isinstance(workspace_or_accounts, Accounts):
+        return workspace_or_accounts
+    from geoservice.workflow import ensure_workspace
+
+    return Accounts.of_workspace(ensure_workspace(workspace_or_accounts).root)
+
+
+def _console() -> str:
+    """Who acts from the command line: the operating-system account, as far as it is known."""
+    import getpass
+
+    try:
+        return f"console:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "console"
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password is too short: at least {MIN_PASSWORD} characters")
+
+
 def _user(row: sqlite3.Row) -> User:
     scope = row["localities"]
     return User(int(row["id"]), str(row["username"]), str(row["role"]), row["worker_id"],
-                frozenset(scope.split(";")) if scope else None, bool(row["active"]))
+                frozenset(scope.split(";")) if scope else None, bool(row["active"]), int(row["session_version"]))
 
 
 def _token_hash(token: str) -> str:

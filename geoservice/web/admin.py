@@ -1,4 +1,4 @@
-"""Admin pages: users (add, disable, enable, new token) and the audit log."""
+"""Admin pages: users (add, disable, enable, new token, revoke, set password) and the audit log."""
 
 from __future__ import annotations
 
@@ -49,6 +49,17 @@ class ActionForm(Form):
     """A button acting on one user (CSRF-protected)."""
 
 
+class PasswordForm(Form):
+    """A new password for one user (CSRF-protected)."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
+
+
+#: The buttons of a user's row: what each does, in the words of the page.
+ACTIONS = {"disable": "disable (ends their sessions)", "enable": "enable",
+           "token": "new token (revokes the old)", "revoke": "revoke tokens and sessions"}
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @login_required
 @admin_only
@@ -68,30 +79,46 @@ def users() -> ResponseReturnValue:
             status = 400
     elif form.is_submitted():
         status = 400
-    return render_template("users.html", form=form, action=ActionForm(), users=accounts().users(),
-                           token=token), status
+    return _users_page(form, token=token), status
+
+
+def _users_page(form: UserForm, **extra: Any) -> str:
+    return render_template("users.html", form=form, action=ActionForm(), password_form=PasswordForm(formdata=None),
+                           actions=ACTIONS, users=accounts().users(), **extra)
 
 
 @bp.post("/users/<username>/<action>")
 @login_required
 @admin_only
 def user_action(username: str, action: str) -> ResponseReturnValue:
-    """``disable``, ``enable`` or ``token`` (a new API token, shown once) for one user."""
-    if not ActionForm().validate_on_submit():
-        flash("The form expired; try again.")
+    """For one user: ``disable`` (ends their sessions), ``enable``, ``token`` (a new API
+    token, shown once, replacing every earlier one), ``revoke`` (every token and session
+    ends: a lost device) or ``password`` (a new password; their sessions end)."""
+    form = PasswordForm() if action == "password" else ActionForm()
+    if not form.validate_on_submit():
+        flash("The form expired; try again." if action != "password" else "Type the new password; try again.")
         return redirect(url_for("admin.users"))
     book = accounts()
+    token = ""
     if action in ("disable", "enable"):
         book.set_active(username, action == "enable")
         flash(f"{username}: {action}d.")
-        token = ""
     elif action == "token":
-        token = book.new_token(username)
+        token = book.replace_token(username)
+    elif action == "revoke":
+        n = book.revoke_tokens(username)
+        flash(f"{username}: {n} API token{'' if n == 1 else 's'} revoked; every login session ended.")
+    elif action == "password":
+        try:
+            book.set_password(username, form.password.data or "")
+        except UserError as e:
+            flash(str(e))
+            return redirect(url_for("admin.users"))
+        flash(f"{username}: password changed; every login session ended.")
     else:
         raise Forbidden(f"unknown action {action!r}")
     book.audit(signed_in_user(), f"{action} user", target=username)
-    return render_template("users.html", form=UserForm(formdata=None), action=ActionForm(), users=book.users(),
-                           token=token, token_for=username)
+    return _users_page(UserForm(formdata=None), token=token, token_for=username)
 
 
 @bp.get("/audit")

@@ -3,8 +3,33 @@
 A browser logs in through ``/login`` (a session cookie; every form post carries a CSRF
 token). Scripts send ``Authorization: Bearer TOKEN``: such a request is authenticated by
 the token alone (the session cookie is ignored), so it needs no CSRF token, and a wrong
-token is a 401 even if a session cookie is present. Failed logins are limited per
-address and per username (Flask-Limiter, in memory).
+token is a 401 even if a session cookie is present.
+
+A session carries the user's session version (:mod:`geoservice.web.accounts`); logging
+out, disabling the user, a new password or revoked credentials bump it, and a session of
+an older version is refused, so a copied cookie dies with the real one.
+
+Failed logins are written to the audit log (the username, or ``(unknown user)``, and
+the address; never the password) and limited, by Flask-Limiter in memory (per server
+process), in two ways:
+
+``LOGIN_RATE_LIMIT`` (default 10 a minute), per address
+    One machine cannot guess quickly at many accounts.
+``LOGIN_RATE_LIMIT_PER_USER`` (default 5 a minute), per username
+    Guesses at one account spread over many addresses are limited too. The trade-off:
+    once the limit is reached, *every* login to that account is refused until the minute
+    is over, the right password included (the server cannot tell the owner from the
+    guesser), so anyone who knows a username can keep its owner out by failing on
+    purpose. We accept that: the lock-out lasts a minute and API tokens still work,
+    while without it a password could be guessed from a botnet at any speed. Successful
+    logins never count.
+
+The address is the connecting peer. Behind reverse proxies, set ``PROXY_HOPS`` to how
+many there are (:mod:`geoservice.web.app`): the app then takes the client's address (and
+scheme) from that many ``X-Forwarded-For`` (and ``-Proto``) entries. Left at 0 behind a
+proxy, every user shares the proxy's address and one guesser locks everyone out for a
+minute; set higher than the real number of proxies, a client can forge its address with
+the header and escape the per-address limit.
 """
 
 from __future__ import annotations
@@ -88,6 +113,10 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
+#: The session key holding the user's session version at login.
+SESSION_VERSION = "session_version"
+
+
 @login_manager.user_loader
 def _load_from_session(user_id: str) -> SessionUser | None:
     if "Authorization" in request.headers:
@@ -96,7 +125,9 @@ def _load_from_session(user_id: str) -> SessionUser | None:
         user = accounts().user(int(user_id))
     except ValueError:
         return None
-    return SessionUser(user) if user and user.active else None
+    if user is None or not user.active or session.get(SESSION_VERSION) != user.session_version:
+        return None  # logged out elsewhere, disabled, new password, or revoked: the cookie is dead
+    return SessionUser(user)
 
 
 @login_manager.request_loader
@@ -147,8 +178,10 @@ def login() -> ResponseReturnValue:
         if user is not None:
             session.clear()  # a fresh session: no fixation
             login_user(SessionUser(user))
+            session[SESSION_VERSION] = user.session_version
             accounts().audit(user, "login")
             return redirect(_safe_next(request.args.get("next")))
+        accounts().failed_login((form.username.data or "").strip(), request.remote_addr or "")
         flash("Wrong username or password.")
         return render_template("login.html", form=form), 401
     return render_template("login.html", form=form), 400 if request.method == "POST" else 200
@@ -156,16 +189,24 @@ def login() -> ResponseReturnValue:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
-    """End the session (a form post, so it carries a CSRF token)."""
+    """End the session, and every other session of the user (a form post, so it carries a
+    CSRF token)."""
+    if current_user.is_authenticated and not g.get("token_auth"):
+        accounts().end_sessions(signed_in_user().username)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
 
 
 def _safe_next(target: str | None) -> str:
-    """``target`` if it is a path on this site, else the start page (no open redirects)."""
-    if target:
+    """``target`` if it is a path on this site, else the start page (no open redirects).
+
+    Refused: anything with a scheme or host, ``//`` (another host), a backslash (browsers
+    read ``/\\host`` as ``//host``), and control characters (a header cannot hold them).
+    """
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("maps.index")

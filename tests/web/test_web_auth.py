@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from webcheck import PASSWORD, USERS, csrf_token, login
 
 from geoservice.errors import NotFoundError, UserError
 from geoservice.web import add_user
-from geoservice.web.accounts import Accounts
+from geoservice.web.accounts import Accounts, revoke_tokens, set_password
 from geoservice.web.endpoints import ENDPOINTS
 
 Auth = Callable[[str], dict[str, str]]
@@ -183,3 +184,129 @@ def _file(data: bytes) -> Any:
     import io
 
     return io.BytesIO(data)
+
+
+def _logout(client: FlaskClient, page: str = "/maps/coverage") -> Any:
+    return client.post("/logout", data={"csrf_token": csrf_token(client.get(page).get_data(as_text=True))})
+
+
+def _copy_session(app_client: FlaskClient, other: FlaskClient) -> None:
+    cookie = app_client.get_cookie("session")
+    assert cookie is not None
+    other.set_cookie("session", cookie.value)
+
+
+def test_logging_out_kills_a_copied_cookie(client: FlaskClient, app: Flask) -> None:
+    assert login(client, "max-manager").status_code == 302
+    thief = app.test_client()
+    _copy_session(client, thief)
+    assert thief.get("/maps/gaps").status_code == 200, "a copied cookie works while the session lives"
+    assert _logout(client).status_code == 302
+    assert thief.get("/maps/gaps").status_code == 302, "logging out ends every session of the user"
+    assert thief.get("/api/gaps").status_code == 401
+
+
+def test_revoking_ends_tokens_and_sessions(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    assert login(client, "max-manager").status_code == 302
+    assert client.get("/api/gaps", headers=auth("max-manager")).status_code == 200
+    change = revoke_tokens(workspace_root, "Max-Manager")
+    assert change.as_json() == {"username": "max-manager", "action": "revoke", "tokens_revoked": 1,
+                                "sessions_ended": True}
+    assert change.text() == ("user max-manager: 1 API token revoked and every login session ended "
+                             "(make a new token in the admin page)")
+    assert client.get("/api/gaps", headers=auth("max-manager")).status_code == 401
+    assert client.get("/maps/gaps").status_code == 302, "the session is gone too"
+    assert login(client, "max-manager").status_code == 302, "the password still works"
+    assert client.get("/api/gaps", headers=auth("ada-admin")).status_code == 200, "nobody else is touched"
+    book = Accounts.of_workspace(workspace_root)
+    assert book.audit_log(limit=2)[1].action == "revoke user" and book.audit_log(limit=2)[1].target == "max-manager"
+    with pytest.raises(NotFoundError, match="no user 'nobody'"):
+        revoke_tokens(book, "nobody")
+
+
+def test_a_new_password_ends_sessions(client: FlaskClient, auth: Auth, workspace_root: Path) -> None:
+    assert login(client, "max-manager").status_code == 302
+    book = Accounts.of_workspace(workspace_root)
+    with pytest.raises(UserError, match="too short"):
+        set_password(book, "max-manager", "short")
+    assert client.get("/maps/gaps").status_code == 200, "a refused change changes nothing"
+    change = set_password(book, "max-manager", "a-new-long-password")
+    assert change.as_json()["action"] == "password" and "password changed" in change.text()
+    assert client.get("/maps/gaps").status_code == 302
+    assert login(client, "max-manager").status_code == 401, "the old password is dead"
+    assert login(client, "max-manager", "a-new-long-password").status_code == 302
+    assert client.get("/api/gaps", headers=auth("max-manager")).status_code == 200, "tokens stay"
+    stored = sqlite3.connect(workspace_root / "app.sqlite").execute(
+        "SELECT password_hash FROM users WHERE username = 'max-manager'").fetchone()[0]
+    assert stored.startswith("scrypt:") and "a-new-long-password" not in stored
+
+
+def test_disabling_ends_sessions(client: FlaskClient, app: Flask, workspace_root: Path) -> None:
+    assert login(client, "max-manager").status_code == 302
+    book = Accounts.of_workspace(workspace_root)
+    book.set_active("max-manager", False)
+    book.set_active("max-manager", True)
+    assert client.get("/maps/gaps").status_code == 302, "enabled again, but the old session stays dead"
+
+
+def test_admin_page_replaces_and_revokes_tokens(client: FlaskClient, auth: Auth, tokens: dict[str, str]) -> None:
+    assert login(client, "ada-admin").status_code == 302
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "new token (revokes the old)" in page and "revoke tokens and sessions" in page and "set password" in page
+    reply = client.post("/admin/users/max-manager/token", data={"csrf_token": csrf_token(page)})
+    new = reply.get_data(as_text=True).split('<code class="token">')[1].split("</code>")[0]
+    assert client.get("/api/gaps", headers=auth("max-manager")).status_code == 401, "the old token is revoked"
+    assert client.get("/api/gaps", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    reply = client.post("/admin/users/max-manager/revoke", data={"csrf_token": csrf_token(page)})
+    assert reply.status_code == 200 and "1 API token revoked; every login session ended" in reply.get_data(
+        as_text=True)
+    assert client.get("/api/gaps", headers={"Authorization": f"Bearer {new}"}).status_code == 401
+    reply = client.post("/admin/users/otto-outreach/password",
+                        data={"csrf_token": csrf_token(page), "password": "another-long-password"})
+    assert "otto-outreach: password changed" in reply.get_data(as_text=True)
+    reply = client.post("/admin/users/otto-outreach/password", data={"csrf_token": csrf_token(page), "password": "x"})
+    assert reply.status_code == 302 and "too short" in client.get("/admin/users").get_data(as_text=True)
+    actions = [(e.action, e.target) for e in Accounts.of_workspace(client.application.config["WORKSPACE"])
+               .audit_log(limit=3)]
+    assert actions == [("password user", "otto-outreach"), ("revoke user", "max-manager"),
+                       ("token user", "max-manager")]
+    _logout(client, "/admin/users")
+    assert login(client, "otto-outreach", "another-long-password").status_code == 302
+
+
+def test_failed_logins_are_audited_without_the_password(client: FlaskClient, workspace_root: Path) -> None:
+    assert login(client, "Max-Manager", "not-my-password").status_code == 401
+    assert login(client, "hunter2-typed-as-a-name", "whatever-else").status_code == 401
+    rows = [(e.username, e.role, e.action, e.target, e.records)
+            for e in Accounts.of_workspace(workspace_root).audit_log(limit=2)]
+    assert rows == [("(unknown user)", "", "failed login", "from 127.0.0.1", 0),
+                    ("max-manager", "manager", "failed login", "from 127.0.0.1", 0)]
+    with sqlite3.connect(workspace_root / "app.sqlite") as db:
+        everything = " ".join(str(v) for row in db.execute("SELECT * FROM audit") for v in row)
+    assert "not-my-password" not in everything and "hunter2" not in everything and "whatever" not in everything
+
+
+def test_login_refuses_next_with_control_characters(client: FlaskClient) -> None:
+    for evil in ["/\r\nX-Injected: 1", "/\\evil.example/x", "/\tx", "/x\x7f"]:
+        page = client.get("/login").get_data(as_text=True)
+        form = {"username": "otto-outreach", "password": PASSWORD, "csrf_token": csrf_token(page)}
+        reply = client.post("/login", query_string={"next": evil}, data=form)
+        assert reply.status_code == 302 and reply.headers["Location"] == "/", evil
+        _logout(client, "/maps/gaps")
+    page = client.get("/login").get_data(as_text=True)
+    form = {"username": "otto-outreach", "password": PASSWORD, "csrf_token": csrf_token(page)}
+    reply = client.post("/login?next=/%0d%0aX", data=form)
+    assert reply.status_code == 302 and reply.headers["Location"] == "/"
+
+
+def test_an_accounts_file_from_before_session_versions_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "app.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, "
+                   "role TEXT NOT NULL, password_hash TEXT NOT NULL, worker_id TEXT, localities TEXT, "
+                   "active INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL)")
+        db.execute("INSERT INTO users (username, role, password_hash, created_at) VALUES ('old', 'admin', 'x', 'now')")
+    book = Accounts(path)
+    assert book.user_named("old").session_version == 0
+    book.end_sessions("old")
+    assert Accounts(path).user_named("old").session_version == 1
