@@ -14,9 +14,14 @@ from typing import Any, Literal
 
 from geoservice.errors import UserError
 
-#: What a parameter holds: a worker id, an ISO date, a whole number, a number, text from a
-#: fixed list (``choice``), free text, a list of worker ids, or yes/no.
-Kind = Literal["worker", "date", "integer", "number", "choice", "text", "workers", "boolean"]
+#: What a parameter holds: a worker id, an ISO date, an ISO date-time, a whole number, a
+#: number, text from a fixed list (``choice``), free text, a list of worker ids, or yes/no.
+Kind = Literal["worker", "date", "datetime", "integer", "number", "choice", "text", "workers", "boolean"]
+
+#: The first and last day a date or date-time parameter may name. Outside them a date is
+#: a typing slip, not a plan, and arithmetic on it (the next week's link) could overflow.
+EARLIEST_DATE = dt.date(1970, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
 
 
 class InvalidInput(UserError):
@@ -51,6 +56,8 @@ class Param:
         base: dict[str, Any] = {"description": self.description}
         if self.kind == "date":
             base.update(type="string", format="date")
+        elif self.kind == "datetime":
+            base.update(type="string", format="date-time")
         elif self.kind in ("worker", "text"):
             base.update(type="string")
         elif self.kind == "choice":
@@ -108,9 +115,18 @@ def _parse(p: Param, raw: Any, *, text: bool) -> Any:
         if not isinstance(raw, str):
             raise ValueError("must be a date written YYYY-MM-DD")
         try:
-            return dt.date.fromisoformat(raw)
+            day = dt.date.fromisoformat(raw)
         except ValueError:
             raise ValueError(f"not a date: {raw!r} (write YYYY-MM-DD)") from None
+        return _in_range(day, day)
+    if p.kind == "datetime":
+        if not isinstance(raw, str):
+            raise ValueError("must be a date-time written YYYY-MM-DDTHH:MM")
+        try:
+            moment = dt.datetime.fromisoformat(raw.strip())
+        except ValueError:
+            raise ValueError(f"not a date-time: {raw!r} (write YYYY-MM-DDTHH:MM, e.g. 2026-11-23T14:00)") from None
+        return _in_range(moment.date(), moment)
     if p.kind == "choice":
         if not isinstance(raw, str) or raw.strip().lower() not in p.choices:
             raise ValueError(f"must be one of: {', '.join(p.choices)}")
@@ -127,6 +143,13 @@ def _parse(p: Param, raw: Any, *, text: bool) -> Any:
             return raw.lower() in ("1", "true", "yes")
         raise ValueError("must be true or false")
     return _number(p, raw, text=text)
+
+
+def _in_range(day: dt.date, value: Any) -> Any:
+    """``value`` if ``day`` lies between :data:`EARLIEST_DATE` and :data:`LATEST_DATE`."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}")
+    return value
 
 
 def _number(p: Param, raw: Any, *, text: bool) -> float | int:

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 
 from geoservice.privacy import visible_workers
 from geoservice.web.auth import accounts, signed_in_user
-from geoservice.web.params import Param, parse_params
+from geoservice.web.params import EARLIEST_DATE, LATEST_DATE, Param, parse_params
 from geoservice.web.registry import TEAM_ROLES, Access, Call, authorize
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -68,9 +68,11 @@ def weekly() -> ResponseReturnValue:
         return Response(figures.csv(), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     week = figures.week_start
-    links = {"previous": url_for("reports.weekly", week=(week - dt.timedelta(days=7)).isoformat()),
-             "next": url_for("reports.weekly", week=(week + dt.timedelta(days=7)).isoformat()),
-             "csv": url_for("reports.weekly", week=week.isoformat(), format="csv")}
+    links = {"csv": url_for("reports.weekly", week=week.isoformat(), format="csv")}
+    for name, step in (("previous", -7), ("next", 7)):
+        other = week + dt.timedelta(days=step)  # the week param's range keeps this far from date's limits
+        if EARLIEST_DATE <= other <= LATEST_DATE:
+            links[name] = url_for("reports.weekly", week=other.isoformat())
     from geoservice.weekly_page import weekly_section
 
     return render_template("weekly.html", figures=figures, section=weekly_section(figures), links=links)

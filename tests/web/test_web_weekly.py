@@ -59,6 +59,9 @@ def test_login_needed_and_input_checked(client: FlaskClient, auth: Auth) -> None
     reply = client.get(PAGE)
     assert reply.status_code == 302 and reply.headers["Location"].startswith("/login")
     assert "week" in _page(client, "/reports/weekly?week=next-tuesday", auth("max-manager"), 422)
+    for far in ["9999-12-31", "0001-01-01", "2101-01-01", "1969-12-31"]:  # no 500 from the week's links
+        page = _page(client, f"/reports/weekly?week={far}", auth("max-manager"), 422)
+        assert "week" in page and "must be between 1970-01-01 and 2100-12-31" in page, far
     _page(client, PAGE + "&format=pdf", auth("max-manager"), 422)
 
 
