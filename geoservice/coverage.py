@@ -5,14 +5,18 @@ that mode's network (from the hub: staff travel out). Per locality the report gi
 the clients and hotspot people, and per mode how many are covered and the share.
 Clients outside coverage are listed only when the caller allows it
 (``include_clients``; the web app decides by role); otherwise client counts are
-k-anonymous (:func:`geoservice.privacy.suppress_small`).
+k-anonymous: a locality's clients by :func:`geoservice.privacy.suppress_small`, the
+clients covered with those not covered by :func:`geoservice.privacy.split_counts`, and
+the total's covered clients only when no locality's are hidden (else the total minus
+the shown localities would give the hidden ones back).
 
 :func:`covered_by_hubs` and :func:`shares` are the matrix-level core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import dataclasses
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 from geoservice.errors import UserError
 from geoservice.models import Client, Hotspot, Hub, Locality
 from geoservice.networks import workspace_graph
-from geoservice.privacy import DEFAULT_K, suppress_small
+from geoservice.privacy import DEFAULT_K, split_counts, suppress_small
 from geoservice.resources import check_minutes, check_mode
 from geoservice.store import Store
 from geoservice.texttable import text_table
@@ -159,15 +163,17 @@ class CoverageResult:
     k: int
     network: dict[str, dict[str, Any]] = field(default_factory=dict)
     reach: list[HubReach] | None = None  #: hub isochrones, when asked for
+    suppressed: bool = False  #: client counts are k-anonymous (small ones are None)
 
     def as_json(self) -> dict[str, Any]:
         """The report as JSON; ``clients_outside`` only appears for callers allowed to see clients,
-        ``reach`` (a GeoJSON FeatureCollection of hub isochrones) only when asked for."""
+        ``reach`` (a GeoJSON FeatureCollection of hub isochrones) only when asked for;
+        ``k_anonymity`` is ``k`` when client counts are suppressed, else null."""
         out: dict[str, Any] = {
             "minutes": self.minutes, "modes": self.modes,
             "hubs": [{"id": h.id, "name": h.name} for h in self.hubs],
             "localities": [lc.as_json() for lc in self.localities], "total": self.total.as_json(),
-            "k_anonymity": None if self.clients_outside is not None else self.k, "network": self.network}
+            "k_anonymity": self.k if self.suppressed else None, "network": self.network}
         if self.clients_outside is not None:
             out["clients_outside"] = [c.as_json() for c in self.clients_outside]
         if self.reach is not None:
@@ -187,19 +193,25 @@ class CoverageResult:
                    *(f"people {m} %" for m in self.modes)]
         hubs = ", ".join(h.name for h in self.hubs)
         parts = [f"Coverage within {self.minutes:g} min of a hub ({hubs})", "", text_table(rows, columns)]
-        if self.clients_outside is None:
-            parts += ["", f"Client counts below {self.k} are not shown (-)."]
-        elif self.clients_outside:
+        if self.suppressed:
+            parts += ["", f"Client counts below {self.k}, and shares whose rest is below {self.k}, are not "
+                          "shown (-)."]
+        if self.clients_outside:
             parts += ["", "Clients outside coverage:", text_table(
                 [{"client": c.id, "name": c.name, "locality": c.locality, "outside": ", ".join(c.outside),
                   **{f"{m} min": _minutes(c.travel_time_s[m]) for m in self.modes}} for c in self.clients_outside],
                 ["client", "name", "locality", "outside", *(f"{m} min" for m in self.modes)], indent="  ")]
         return "\n".join(parts)
 
+    def scoped(self, localities: Collection[str], *, name: str = "your localities") -> CoverageResult:
+        """The report cut to ``localities`` (ids), with the total row over those only."""
+        rows = [lc for lc in self.localities if lc.id is not None and lc.id in localities]
+        return dataclasses.replace(self, localities=rows, total=_total_row(rows, self.modes, name=name))
+
 
 def locality_coverage(store: Store, *, minutes: float = 15, modes: Sequence[str] = ("drive", "walk"),
                       include_clients: bool = False, k: int = DEFAULT_K,
-                      include_areas: bool = False) -> CoverageResult:
+                      include_areas: bool = False, suppress: bool | None = None) -> CoverageResult:
     """Per locality, the share of clients and of hotspot people within ``minutes`` of a hub.
 
     Parameters
@@ -212,11 +224,15 @@ def locality_coverage(store: Store, *, minutes: float = 15, modes: Sequence[str]
         Travel modes to report (``drive``, ``walk``, ``bike``), each on its own network.
     include_clients
         List the clients outside coverage (names, no locations). Only for roles with
-        client-level access; otherwise client counts below ``k`` are suppressed.
+        client-level access.
     k
         Smallest client count shown to callers without client access.
     include_areas
         Add the area each hub reaches per mode (:func:`hub_reach`).
+    suppress
+        Make client counts k-anonymous (see the module docstring); default: when
+        ``include_clients`` is false. A caller may list some clients (a worker's own)
+        and still show only k-anonymous counts for the rest.
 
     Raises
     ------
@@ -249,11 +265,11 @@ def locality_coverage(store: Store, *, minutes: float = 15, modes: Sequence[str]
             travel_times(G, hub_places, place_on_network(G, [(h.lon, h.lat) for h in hotspots])), limit_s)[0]
         per_mode[mode] = _ModeRun(covered, nearest, time_s, shares(client_area, np.ones(len(clients)), covered),
                                   shares(spot_area, people, spots_covered))
-    rows = _locality_rows(localities, modes, per_mode, client_area, spot_area,
-                          suppress=not include_clients, k=k)
+    suppress = not include_clients if suppress is None else suppress
+    rows = _locality_rows(localities, modes, per_mode, client_area, spot_area, suppress=suppress, k=k)
     outside = _clients_outside(clients, hubs, modes, per_mode) if include_clients else None
     return CoverageResult(minutes=float(minutes), modes=modes, hubs=hubs, localities=rows[:-1], total=rows[-1],
-                          clients_outside=outside, k=k, network=network, reach=reach)
+                          clients_outside=outside, k=k, network=network, reach=reach, suppressed=suppress)
 
 
 def hub_reach(G: nx.MultiDiGraph, hubs: Sequence[Hub], *, mode: str, minutes: float) -> list[HubReach]:
@@ -319,29 +335,63 @@ class _ModeRun:
 def _locality_rows(localities: Sequence[Locality], modes: Sequence[str], per_mode: dict[str, _ModeRun],
                    client_area: Sequence[str], spot_area: Sequence[str], *, suppress: bool,
                    k: int) -> list[LocalityCoverage]:
-    """One row per locality, one for places outside every locality (if any), and a total row last."""
+    """One row per locality, one for places outside every locality (if any), and a total row last.
+
+    With ``suppress``, client counts are k-anonymous (see the module docstring).
+    """
     ids = [lc.id for lc in localities]
     if NO_LOCALITY in set(client_area) | set(spot_area):
         ids.append(NO_LOCALITY)
     names = {lc.id: lc.name for lc in localities} | {NO_LOCALITY: "(no locality)"}
     client_totals = {a: client_area.count(a) for a in ids}
-    shown = suppress_small(client_totals, k=k) if suppress else dict(client_totals)
+    shown: dict[str, int | None] = suppress_small(client_totals, k=k) if suppress else dict(client_totals)
+    covered: dict[str, dict[str, int | None]] = {}
+    for mode in modes:
+        true = {a: int(_pick(per_mode[mode].client_shares, a)[1]) for a in ids}
+        covered[mode] = split_counts(shown, true, k=k) if suppress else dict(true)
     rows = []
-    for area in [*ids, None]:
+    for area in ids:
         mode_rows = {}
         p_total = 0.0
         for mode in modes:
-            c_total, c_done = _pick(per_mode[mode].client_shares, area)
             p_total, p_done = _pick(per_mode[mode].people_shares, area)
-            visible = area is None or shown.get(area) is not None
+            done, total = covered[mode][area], shown[area]
             mode_rows[mode] = ModeCoverage(
-                clients_covered=int(c_done) if visible else None,
-                client_share=(c_done / c_total if c_total else None) if visible else None,
+                clients_covered=done, client_share=done / total if done is not None and total else None,
                 hotspot_people_covered=int(p_done), hotspot_people_share=p_done / p_total if p_total else None)
-        total_clients = len(client_area) if area is None else shown.get(area)
-        rows.append(LocalityCoverage(id=area, name="all localities" if area is None else names[area],
-                                     clients=total_clients, hotspot_people=int(p_total), modes=mode_rows))
+        rows.append(LocalityCoverage(id=area, name=names[area], clients=shown[area], hotspot_people=int(p_total),
+                                     modes=mode_rows))
+    total_modes = {}
+    people_total = 0.0
+    for mode in modes:
+        c_total, c_done = _pick(per_mode[mode].client_shares, None)
+        people_total, p_done = _pick(per_mode[mode].people_shares, None)
+        # the total's covered clients minus the shown localities' would give the hidden ones back
+        hidden = any(covered[mode][a] is None for a in ids)
+        total_modes[mode] = ModeCoverage(
+            clients_covered=None if hidden else int(c_done),
+            client_share=None if hidden or not c_total else c_done / c_total,
+            hotspot_people_covered=int(p_done), hotspot_people_share=p_done / people_total if people_total else None)
+    rows.append(LocalityCoverage(id=None, name="all localities", clients=len(client_area),
+                                 hotspot_people=int(people_total), modes=total_modes))
     return rows
+
+
+def _total_row(rows: Sequence[LocalityCoverage], modes: Sequence[str], *, name: str) -> LocalityCoverage:
+    """The sum of ``rows``: client figures ``None`` when any row's is (suppressed)."""
+    def total(values: Sequence[int | None]) -> int | None:
+        return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+    clients = total([lc.clients for lc in rows])
+    people = sum(lc.hotspot_people for lc in rows)
+    mode_rows = {}
+    for mode in modes:
+        done = total([lc.modes[mode].clients_covered for lc in rows])
+        people_done = sum(lc.modes[mode].hotspot_people_covered for lc in rows)
+        mode_rows[mode] = ModeCoverage(
+            clients_covered=done, client_share=done / clients if done is not None and clients else None,
+            hotspot_people_covered=people_done, hotspot_people_share=people_done / people if people else None)
+    return LocalityCoverage(id=None, name=name, clients=clients, hotspot_people=people, modes=mode_rows)
 
 
 def _pick(table: dict[Hashable, tuple[float, float]], area: str | None) -> tuple[float, float]:

@@ -4,14 +4,15 @@ Each function runs its analysis (:mod:`geoservice.coverage`, :mod:`geoservice.ga
 :mod:`geoservice.access`) and hands plain points and polygons to the builders in
 :mod:`maps.coverage` and :mod:`maps.gaps`. Client data reaches a map only through
 ``visible_clients``, the clients the viewer may see (:func:`geoservice.privacy.visible_clients`);
-without it, clients appear as k-anonymous counts per hexagon and locality figures below
-``k`` are hidden.
+without it, clients appear as k-anonymous counts per hexagon. Locality figures are
+k-anonymous (:func:`geoservice.coverage.locality_coverage`) unless the caller says the
+viewer may see them all (a co-ordinator, manager or admin, for their localities).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import folium
 import networkx as nx
@@ -19,7 +20,7 @@ import networkx as nx
 from geoservice.access import access_scores
 from geoservice.coverage import hub_reach, locality_coverage
 from geoservice.gaps import SuggestedSite, gaps_report
-from geoservice.models import Client, Hotspot, Hub, Locality, Resource
+from geoservice.models import Client, Hotspot, Hub, Resource
 from geoservice.networks import workspace_graph
 from geoservice.privacy import DEFAULT_K, hexagon_counts
 from geoservice.store import Store
@@ -36,7 +37,8 @@ CLIENT_HEX_M = 250.0
 
 def build_coverage_map(store: Store, *, minutes: float = 15, mode: str = "drive",
                        visible_clients: Sequence[Client] | None = None, k: int = DEFAULT_K,
-                       hex_size_m: float = CLIENT_HEX_M, asset_url: str = "assets") -> folium.Map:
+                       hex_size_m: float = CLIENT_HEX_M, asset_url: str = "assets", suppress: bool | None = None,
+                       localities: Collection[str] | None = None) -> folium.Map:
     """The coverage map: localities shaded by the share of clients covered, hubs, hub reach areas, clients.
 
     Parameters
@@ -47,25 +49,34 @@ def build_coverage_map(store: Store, *, minutes: float = 15, mode: str = "drive"
         A place is covered when a hub reaches it within ``minutes`` by ``mode``.
     visible_clients
         Clients the viewer may see as points (from :func:`geoservice.privacy.visible_clients`);
-        None: clients only as k-anonymous counts per hexagon, and locality client
-        figures below ``k`` hidden.
+        None: clients only as k-anonymous counts per hexagon.
     k
         Smallest count shown to viewers without client access.
     hex_size_m
         Hexagon size (centre to corner, metres) for client counts.
     asset_url
         Where the page loads Leaflet from (see :func:`maps.base.offline_map`).
+    suppress
+        Show locality client figures k-anonymous (small counts, and shares whose rest is
+        small, hidden); default: when ``visible_clients`` is None. A worker sees their
+        own clients as points and the localities' figures k-anonymous.
+    localities
+        Ids of the localities to draw (a scoped viewer's); None: all.
     """
     sees_clients = visible_clients is not None
-    report = locality_coverage(store, minutes=minutes, modes=[mode], include_clients=sees_clients, k=k)
-    localities: list[Locality] = store.records("localities")
+    suppress = not sees_clients if suppress is None else suppress
+    report = locality_coverage(store, minutes=minutes, modes=[mode], include_clients=sees_clients, k=k,
+                               suppress=suppress)
     figures = {lc.id: lc for lc in report.localities}
     areas = []
-    for loc in localities:
+    for loc in store.records("localities"):
+        if localities is not None and loc.id not in localities:
+            continue
         row = figures[loc.id]
         c = row.modes[mode]
         clients_text = "fewer than k" if row.clients is None else f"{row.clients}"
-        share = "-" if c.client_share is None else f"{100 * c.client_share:.0f}%"
+        share = ("hidden (small number)" if c.clients_covered is None and row.clients is not None
+                 else "-" if c.client_share is None else f"{100 * c.client_share:.0f}%")
         people = "-" if c.hotspot_people_share is None else f"{100 * c.hotspot_people_share:.0f}%"
         areas.append(MapArea(loc.geometry, loc.name, (
             loc.name, f"clients: {clients_text}, covered: {share}",

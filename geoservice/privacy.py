@@ -4,7 +4,9 @@ Client records are health and social-care data. Every screen and API reply is bu
 from what :func:`visible_clients` and :func:`may_see_worker` allow for the person
 asking (a :class:`Viewer`); roles without client-level access get clients only as
 counts per area, with areas holding fewer than ``k`` clients suppressed
-(:func:`locality_counts`, :func:`hexagon_counts`).
+(:func:`locality_counts`, :func:`hexagon_counts`), parts of those counts suppressed
+with their complements (:func:`split_counts`), and travel-time thresholds limited to
+:data:`AGGREGATE_MINUTES` (so thin rings cannot be cut out by differencing).
 
 The roles:
 
@@ -43,6 +45,11 @@ TEAM_ROLES: frozenset[str] = frozenset({"coordinator", "manager", "admin"})
 
 #: Fewest clients an area may show a count for (smaller counts are suppressed).
 DEFAULT_K = 5
+
+#: The only travel-time thresholds (minutes) for which client counts are shown to viewers
+#: without client-level access: with any minutes allowed, counts at 4 and 5 minutes give
+#: the one or two clients between them by subtraction, however large each count is.
+AGGREGATE_MINUTES: tuple[int, ...] = (5, 10, 15, 20, 30)
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ def may_see_worker(viewer: Viewer, worker: Worker) -> bool:
 
     A worker sees only themselves; a scoped co-ordinator or manager sees the workers of
     their localities and the relief bank (who cover any locality); outreach sees no one's.
+    Which of the day's clients they may see is :func:`visible_day_clients`'s to say.
     """
     if viewer.role == "worker":
         return worker.id == viewer.worker_id
@@ -97,6 +105,22 @@ def may_see_worker(viewer: Viewer, worker: Worker) -> bool:
     if viewer.role in TEAM_ROLES:
         return worker.relief or in_scope(viewer, worker.locality)
     return False
+
+
+def visible_day_clients(viewer: Viewer, worker: Worker, clients: Iterable[Client]) -> list[Client]:
+    """The clients of ``worker``'s day (``clients``) whom ``viewer`` may see by name and place.
+
+    The worker sees everyone they visit, whoever's caseload they are; an admin and an
+    unscoped co-ordinator or manager everyone; a scoped one only the clients of their
+    localities (a relief worker's day, or a covering visit, can cross into others);
+    anyone who may not see the worker's day (:func:`may_see_worker`), nobody. The others
+    are shown as busy time only.
+    """
+    if not may_see_worker(viewer, worker):
+        return []
+    if viewer.role == "worker":
+        return list(clients)
+    return visible_clients(viewer, clients)
 
 
 def visible_workers(viewer: Viewer, workers: Iterable[Worker]) -> list[Worker]:
@@ -126,6 +150,25 @@ def suppress_small(counts: Mapping[str, int], *, k: int = DEFAULT_K) -> dict[str
             if hidden >= k:
                 break
     return out
+
+
+def split_counts(totals: Mapping[str, int | None], parts: Mapping[str, int], *,
+                 k: int = DEFAULT_K) -> dict[str, int | None]:
+    """A part of each area's clients (e.g. those within reach of a hub), k-anonymous both ways.
+
+    ``totals`` are the areas' client counts as shown (``None``: suppressed, as from
+    :func:`suppress_small`); ``parts`` the true part of each total. A part is shown only
+    when its area's total is, and when neither the part nor the rest of the area (total
+    minus part) is a small count: both go through :func:`suppress_small` (so a hidden
+    part or rest also hides enough others to keep their sum at ``k`` or more). Otherwise
+    the shown total minus the part would give the small rest back. 0 stays shown, as
+    in :func:`suppress_small`.
+    """
+    true = {a: int(t) for a, t in totals.items() if t is not None}
+    shown_parts = suppress_small({a: parts[a] for a in true}, k=k)
+    shown_rest = suppress_small({a: true[a] - parts[a] for a in true}, k=k)
+    return {a: shown_parts[a] if a in true and shown_parts[a] is not None and shown_rest[a] is not None else None
+            for a in totals}
 
 
 def locality_counts(clients: Iterable[Client], locality_ids: Sequence[str], *,

@@ -23,7 +23,7 @@ from geoservice.models import KINDS
 from geoservice.web.auth import accounts, signed_in_user
 from geoservice.web.openapi import openapi_document
 from geoservice.web.params import InvalidInput, Param, parse_params
-from geoservice.web.registry import Call, Endpoint, Forbidden, NotBuilt, audit_target, authorize
+from geoservice.web.registry import Call, Endpoint, Forbidden, NotBuilt, audit_target, authorize, public_paths
 
 bp = Blueprint("api", __name__)
 
@@ -72,17 +72,19 @@ def _inputs(endpoint: Endpoint) -> dict[str, Any]:
 
 
 def run_endpoint(endpoint: Endpoint, args: dict[str, Any]) -> Any:
-    """Check access, run the feature, and audit client-level results."""
+    """Check access, run the feature, audit calls on client data (client-level records, or
+    aggregates of them for roles without client access), and keep server paths from
+    non-admins (:func:`~geoservice.web.registry.public_paths`)."""
     call = Call(current_app.extensions["outreach_store"], signed_in_user(), args, accounts(),
                 dict(current_app.config))
     authorize(endpoint.access, call)
     if endpoint.run is None:
         raise NotBuilt(f"{endpoint.feature} is not built yet in this version ({endpoint.method} /api{endpoint.path})")
     result = endpoint.run(call)
-    if endpoint.access.client_level and call.viewer.sees_clients:
+    if endpoint.access.client_level:
         call.accounts.audit(call.user, f"api {endpoint.name}", target=audit_target(args),
                             records=call.records_shown)
-    return result
+    return result if call.user.role == "admin" else public_paths(result)
 
 
 def _register_endpoints() -> None:

@@ -40,7 +40,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
               Param("max_minutes", "number", "travel time beyond which a hotspot is in a gap (minutes)", default=15,
                     minimum=1, maximum=240),
               Param("mode", "choice", "travel mode", default="walk", choices=MODES),
-              Param("at", "text", "departure time, ISO (local time of the workspace without an offset): only "
+              Param("at", "datetime", "departure time, ISO (local time of the workspace without an offset): only "
                     "resources open on arrival count"),
               Param("suggest", "integer", "suggest up to this many new sites per type", default=0, minimum=0,
                     maximum=5)),
@@ -48,8 +48,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("localities_coverage", "GET", "/localities/coverage",
              "Per locality: clients and hotspot people within reach of a hub (k-anonymous for roles without "
              "client access).",
-             (Param("minutes", "number", "travel time from the nearest hub (minutes)", default=15, minimum=1,
-                    maximum=240),
+             (Param("minutes", "number", "travel time from the nearest hub (minutes); for roles without client "
+                    "access (k-anonymous counts) one of 5, 10, 15, 20, 30", default=15, minimum=1, maximum=240),
               Param("mode", "choice", "one travel mode (default: every mode of the workspace's network)",
                     choices=MODES)),
              Access(ALL_ROLES, client_level=True), run=features.localities_coverage, feature="locality coverage"),

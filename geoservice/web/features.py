@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from geoservice.errors import UserError
-from geoservice.privacy import in_scope, may_see_worker, visible_clients, visible_workers
+from geoservice.privacy import (
+    AGGREGATE_MINUTES,
+    may_see_worker,
+    visible_clients,
+    visible_day_clients,
+    visible_workers,
+)
+from geoservice.web.params import InvalidInput
 from geoservice.web.registry import Call, PageContent, Table
 from maps.caseload import ClientMark, LocalityArea, MoveFlow, WorkerMark
 
@@ -44,20 +51,30 @@ def gaps_result(call: Call, *, suggest: int | None = None) -> Any:
 
 def coverage_result(call: Call) -> Any:
     """The locality coverage (:func:`geoservice.coverage.locality_coverage`) as ``call``'s
-    viewer may see it: clients outside coverage listed for team roles (their scope only),
-    k-anonymous counts for everyone else."""
+    viewer may see it, for the call's ``mode`` (else every mode of the network).
+
+    Co-ordinators, managers and admins get exact figures and the clients outside coverage,
+    cut to their localities (the total row too). Everyone else gets k-anonymous figures
+    (:class:`~geoservice.web.params.InvalidInput` unless the minutes are one of
+    :data:`geoservice.privacy.AGGREGATE_MINUTES`).
+    """
     from geoservice.coverage import locality_coverage
 
     viewer = call.viewer
-    modes = [call.args["mode"]] if call.args.get("mode") else _network_modes(call)
     team_view = viewer.sees_clients and viewer.role != "worker"
-    result = locality_coverage(call.store, minutes=call.args.get("minutes") or 15, modes=modes,
-                               include_clients=team_view, k=call.k)
+    minutes = call.args.get("minutes") or 15
+    if not team_view and minutes not in AGGREGATE_MINUTES:
+        allowed = ", ".join(str(m) for m in AGGREGATE_MINUTES)
+        raise InvalidInput("invalid input: minutes", [{"field": "minutes", "message": f"must be one of {allowed} "
+                                                       "(client counts are shown for these travel times only)"}])
+    modes = [call.args["mode"]] if call.args.get("mode") else _network_modes(call)
+    result = locality_coverage(call.store, minutes=minutes, modes=modes, include_clients=team_view, k=call.k,
+                               suppress=not team_view)
     if team_view and viewer.localities is not None:
+        result = result.scoped(viewer.localities)
+    if result.clients_outside is not None:
         visible = {c.id for c in visible_clients(viewer, call.store.records("clients"))}
-        result = dataclasses.replace(
-            result, localities=[lc for lc in result.localities if in_scope(viewer, lc.id)],
-            clients_outside=[c for c in result.clients_outside or [] if c.id in visible])
+        result = dataclasses.replace(result, clients_outside=[c for c in result.clients_outside if c.id in visible])
     call.records_shown = len(result.clients_outside or [])
     return result
 
@@ -71,18 +88,22 @@ def localities_coverage(call: Call) -> dict[str, Any]:
 def coverage_page(call: Call) -> PageContent:
     """``/maps/coverage``: localities shaded by the share of clients within reach of a hub,
     hub reach areas, hubs; clients as points for those who may see them (their own), as
-    k-anonymous hexagon counts for everyone else; the figures per locality under the map."""
+    k-anonymous hexagon counts for everyone else; the figures per locality under the map
+    (as :func:`coverage_result` gives them to the viewer)."""
     from geoservice.coverage_maps import build_coverage_map
 
     viewer = call.viewer
+    coverage = coverage_result(call)  # checks the minutes first
     shown = visible_clients(viewer, call.store.records("clients")) if viewer.sees_clients else None
     minutes, mode = call.args["minutes"] or 15, call.args["mode"] or "drive"
     m = build_coverage_map(call.store, minutes=minutes, mode=mode, visible_clients=shown, k=call.k,
-                           hex_size_m=float(call.settings.get("HEX_SIZE_M", 500)), asset_url=ASSET_URL)
-    coverage = coverage_result(call)
+                           hex_size_m=float(call.settings.get("HEX_SIZE_M", 500)), asset_url=ASSET_URL,
+                           suppress=coverage.suppressed, localities=viewer.localities)
     call.records_shown += len(shown or [])
-    notes = [] if viewer.sees_clients else [
-        f"Clients are shown as counts per area; areas with fewer than {call.k} clients are hidden."]
+    notes = []
+    if coverage.suppressed:
+        notes.append(f"Clients are shown as counts per area; areas with fewer than {call.k} clients are hidden, "
+                     f"and so are shares of clients within reach where fewer than {call.k} are in or out of reach.")
     return PageContent(m, f"Coverage within {minutes:g} min of a hub ({mode})", notes, _coverage_tables(coverage))
 
 
@@ -146,46 +167,57 @@ def _minutes_cell(row: Any) -> str:
 
 
 def plan(call: Call) -> dict[str, Any]:
-    """``POST /api/plan``: one worker's day in visit order with times (DESIGN.md's plan JSON)."""
-    day = _worker_day(call)
-    return dict(day.as_json())
+    """``POST /api/plan``: one worker's day in visit order with times (DESIGN.md's plan JSON);
+    visits to clients the viewer may not see only as ``busy`` times (:mod:`geoservice.web.dayview`)."""
+    from geoservice.web import dayview
+
+    day, hidden = _worker_day(call)
+    return dayview.plan_json(day, hidden)
 
 
 def route_page(call: Call) -> PageContent:
     """``/maps/route``: a worker's planned day on the roads, numbered stops with arrival
-    times, and the itinerary under the map (a phone's screen: map, then the list)."""
-    from geoservice.reports import itinerary_rows
+    times, and the itinerary under the map (a phone's screen: map, then the list); visits
+    to clients the viewer may not see are busy rows, with no marker or road path."""
+    from geoservice.web import dayview
     from maps.route import route_map
 
-    day = _worker_day(call)
+    day, hidden = _worker_day(call)
     worker, plan = day.worker, day.plan
     heading = f"{worker.name} ({worker.id}), {day.date:%a %d %b %Y}"
-    unplanned = {vid: (c.lon, c.lat) for vid, c in day.clients.items() if vid in plan.unassigned}
-    m = route_map(plan, G=basemap_graph(call, worker.mode), title=heading, start_name=day.start_name,
-                  unplanned=unplanned, asset_url=ASSET_URL)
+    unplanned = {vid: (c.lon, c.lat) for vid, c in day.clients.items() if vid in plan.unassigned and vid not in hidden}
+    m = route_map(dayview.map_plan(plan, hidden), G=basemap_graph(call, worker.mode), title=heading,
+                  start_name=day.start_name, unplanned=unplanned, asset_url=ASSET_URL)
     columns = ("#", "arrive", "start", "leave", "what", "address", "travel", "km", "wait")
-    rows = [tuple(row[c] for c in columns) for row in itinerary_rows(day)]
+    rows = [tuple(row[c] for c in columns) for row in dayview.itinerary(day, hidden)]
     notes = []
+    busy = sum(v.id in hidden for v in plan.visits)
     if not worker.is_available(day.date):
         notes.append(f"{worker.name} is not working on {day.date:%A %d %B %Y}.")
     elif plan.visits:
         notes.append(f"{len(plan.visits)} visits; travel {plan.travel_time_s // 60} min, "
-                     f"{plan.distance_m / 1000:.1f} km ({plan.mode}).")
+                     f"{plan.distance_m / 1000:.1f} km ({plan.mode})."
+                     + (f" {busy} of them to clients outside your localities, shown as busy time only."
+                        if busy else ""))
     else:
         notes.append("No visits on this day.")
     notes += [f"Not planned: {day.clients[vid].name if vid in day.clients else vid} ({vid}): {reason}"
-              for vid, reason in plan.unassigned.items()]
+              for vid, reason in plan.unassigned.items() if vid not in hidden]
     return PageContent(m, heading, notes, [Table("Itinerary", columns, rows)])
 
 
-def _worker_day(call: Call) -> Any:
-    """The planned day of the call's ``worker`` on its ``date`` (default: today)."""
+def _worker_day(call: Call) -> tuple[Any, frozenset[str]]:
+    """The planned day of the call's ``worker`` on its ``date`` (default: today), and the
+    ids of its visits whose clients the viewer may not see."""
     from geoservice.plans import DAY_TIME_LIMIT_S, plan_worker_day
+    from geoservice.web.dayview import hidden_visits
 
     limit = min(DAY_TIME_LIMIT_S, float(call.settings.get("SOLVER_TIME_LIMIT", 20)))
     day = plan_worker_day(call.store, call.args["worker"], call.args["date"] or call.today(), time_limit=limit)
-    call.records_shown = len(day.clients)
-    return day
+    visible = {c.id for c in visible_day_clients(call.viewer, day.worker, day.clients.values())}
+    hidden = hidden_visits(day, visible)
+    call.records_shown = len(day.clients) - len(hidden)
+    return day, hidden
 
 
 def roster(call: Call) -> dict[str, Any]:
@@ -209,20 +241,33 @@ def roster(call: Call) -> dict[str, Any]:
 
 def balance(call: Call) -> dict[str, Any]:
     """``POST /api/balance``: a proposed rebalancing (nothing is written). A scoped
-    co-ordinator or manager sees the moves of their own clients only."""
+    co-ordinator or manager sees the moves of their own clients, the loads of the workers
+    they may see, their localities' figures and the shortfalls there (and the team's)."""
     from geoservice.caseload import balance_workspace
 
     a = call.args
     result = balance_workspace(call.store, max_moves=a["max_moves"], leaving=a["leaving"] or (),
                                allow_other_localities=bool(a["allow_other_localities"]),
                                time_limit=float(call.settings.get("SOLVER_TIME_LIMIT", 20)))
-    if call.viewer.localities is not None:
-        visible = {c.id for c in visible_clients(call.viewer, call.store.records("clients"))}
-        result = dataclasses.replace(result, moves=tuple(m for m in result.moves if m.client in visible),
-                                     assigned=tuple(m for m in result.assigned if m.client in visible),
-                                     unresolved=tuple(m for m in result.unresolved if m.client in visible))
+    scope = call.viewer.localities
+    if scope is None:
+        call.records_shown = len(result.moves) + len(result.assigned) + len(result.unresolved)
+        return result.as_json()
+    visible = {c.id for c in visible_clients(call.viewer, call.store.records("clients"))}
+    result = dataclasses.replace(result, moves=tuple(m for m in result.moves if m.client in visible),
+                                 assigned=tuple(m for m in result.assigned if m.client in visible),
+                                 unresolved=tuple(m for m in result.unresolved if m.client in visible))
     call.records_shown = len(result.moves) + len(result.assigned) + len(result.unresolved)
-    return result.as_json()
+    data = result.as_json()
+    workers = {w.id for w in visible_workers(call.viewer, call.store.records("workers"))}
+    names = {lc.name for lc in call.store.records("localities") if lc.id in scope}
+    for key in ("before", "after"):
+        # a worker's loads (travel_s_max: one client's trip, for a worker with one) are theirs to see only
+        data[key]["loads"] = [x for x in data[key]["loads"] if x["worker"] in workers]
+        data[key]["localities"] = [x for x in data[key]["localities"] if x["locality"] in scope]
+    where = {"the team"} | {f"locality {n}" for n in names} | {f"worker {w}" for w in workers}
+    data["shortfalls"] = [s for s in data["shortfalls"] if s["where"] in where]
+    return data
 
 
 def caseload_page(call: Call) -> PageContent:

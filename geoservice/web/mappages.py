@@ -46,7 +46,7 @@ def map_page(name: str) -> ResponseReturnValue:
     call = Call(current_app.extensions["outreach_store"], user, args, accounts(), dict(current_app.config))
     authorize(spec.access, call)
     content = spec.build(call)
-    if spec.access.client_level and call.viewer.sees_clients:
+    if spec.access.client_level:  # client records, or (outreach) aggregates of them
         accounts().audit(user, f"page {name}", target=audit_target(args), records=call.records_shown)
     return render_template("map.html", content=content, map_parts=map_parts(content), page=spec,
                            pages=nav_pages())

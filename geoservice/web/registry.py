@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -86,7 +87,8 @@ Run = Callable[[Call], Any]
 class Access:
     """Who may call: ``roles``, and, when ``worker_param`` names a parameter, only users
     who may see that worker's day (a worker: only their own; see
-    :func:`geoservice.privacy.may_see_worker`). ``client_level`` calls are audited."""
+    :func:`geoservice.privacy.may_see_worker`). ``client_level`` calls (client records,
+    or aggregates of them) are audited, whoever makes them."""
 
     roles: frozenset[str]
     worker_param: str | None = None
@@ -147,6 +149,23 @@ def authorize(access: Access, call: Call) -> None:
         worker = call.worker(call.args[access.worker_param])
         if not may_see_worker(call.viewer, worker):
             raise Forbidden(f"you may not see worker {worker.id}'s data")
+
+
+def public_paths(value: Any) -> Any:
+    """``value`` (JSON-ready) with every ``source`` that is a file path cut to the file's
+    name: where a network came from, without the server's folders (for non-admins)."""
+    if isinstance(value, dict):
+        return {k: _file_name(v) if k == "source" and isinstance(v, str) else public_paths(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [public_paths(v) for v in value]
+    return value
+
+
+def _file_name(source: str) -> str:
+    if source.startswith(("place:", "bbox:", "overpass ")):  # an online query: no server path in it
+        return source
+    return PurePath(source.replace("\\", "/")).name
 
 
 def audit_target(args: dict[str, Any]) -> str:

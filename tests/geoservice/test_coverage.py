@@ -48,7 +48,7 @@ def reference_covered(store: GeoPackageStore, mode: str, minutes: float, points:
 @pytest.mark.parametrize("mode,minutes", [("walk", 5), ("walk", 10), ("drive", 3)])
 def test_shares_on_the_demo_match_networkx(demo_workspace, mode: str, minutes: float) -> None:  # type: ignore[no-untyped-def]
     store = GeoPackageStore(demo_workspace)
-    result = locality_coverage(store, minutes=minutes, modes=[mode])
+    result = locality_coverage(store, minutes=minutes, modes=[mode], suppress=False)
     clients = store.records("clients")
     covered = reference_covered(store, mode, minutes, [(c.lon, c.lat) for c in clients])
     for row in result.localities:
@@ -107,6 +107,42 @@ def test_small_client_counts_are_suppressed_without_client_access(demo_workspace
     assert row.modes["walk"].hotspot_people_share is not None, "hotspot people are not client data"
     allowed = locality_coverage(store, minutes=10, modes=["walk"], k=k, include_clients=True)
     assert all(row.clients is not None for row in allowed.localities)
+
+
+def test_clients_covered_are_k_anonymous_with_those_not_covered(demo_workspace) -> None:  # type: ignore[no-untyped-def]
+    store = GeoPackageStore(demo_workspace)
+    true = locality_coverage(store, minutes=10, modes=["walk"], suppress=False)
+    covered = {r.id: (r.clients, r.modes["walk"].clients_covered) for r in true.localities}
+    # the demo within 10 min on foot: L1 leaves 1 client out, L4 3; each alone, or both (4), is below k
+    assert covered == {"L1": (21, 20), "L2": (22, 22), "L3": (37, 29), "L4": (44, 41), "L5": (26, 26)}
+    shown = locality_coverage(store, minutes=10, modes=["walk"], k=5)
+    assert shown.suppressed and shown.as_json()["k_anonymity"] == 5
+    figures = {r.id: (r.clients, r.modes["walk"].clients_covered, r.modes["walk"].client_share)
+               for r in shown.localities}
+    # L3 (8 not covered) goes with them: L1 and L4 together hide only 4
+    assert figures == {"L1": (21, None, None), "L2": (22, 22, 1.0), "L3": (37, None, None), "L4": (44, None, None),
+                       "L5": (26, 26, 1.0)}
+    total = shown.total.modes["walk"]
+    assert shown.total.clients == 150 and total.clients_covered is None and total.client_share is None, \
+        "150 - 22 - 26 covered would give the hidden localities' sum"
+    assert total.hotspot_people_covered == true.total.modes["walk"].hotspot_people_covered, "not client data"
+    one_minute = locality_coverage(store, minutes=1, modes=["walk"])
+    assert [r.modes["walk"].clients_covered for r in one_minute.localities] == [0, 0, None, 0, 0], \
+        "3 clients of L3 within a minute of a hub are not shown"
+    assert one_minute.total.modes["walk"].clients_covered is None
+    assert locality_coverage(store, minutes=5, modes=["walk"]).total.modes["walk"].clients_covered == 55, \
+        "nothing hidden: the total is shown"
+
+
+def test_scoped_report_totals_its_own_localities(demo_workspace) -> None:  # type: ignore[no-untyped-def]
+    store = GeoPackageStore(demo_workspace)
+    result = locality_coverage(store, minutes=5, modes=["walk", "drive"], suppress=False).scoped({"L1", "L3"})
+    assert [r.id for r in result.localities] == ["L1", "L3"]
+    total = result.total
+    assert (total.id, total.name, total.clients) == (None, "your localities", 21 + 37)
+    assert total.modes["walk"].clients_covered == 9 + 9 and total.modes["walk"].client_share == pytest.approx(18 / 58)
+    assert total.modes["drive"].clients_covered == 58
+    assert total.hotspot_people == sum(r.hotspot_people for r in result.localities)
 
 
 def test_bad_options(workspace: GeoPackageStore) -> None:

@@ -13,12 +13,15 @@ from shapely.geometry import Point
 from geoservice.errors import UserError
 from geoservice.models import Client, Worker
 from geoservice.privacy import (
+    AGGREGATE_MINUTES,
     Viewer,
     hexagon_counts,
     locality_counts,
     may_see_worker,
+    split_counts,
     suppress_small,
     visible_clients,
+    visible_day_clients,
     visible_workers,
 )
 
@@ -51,6 +54,20 @@ def test_who_may_see_a_workers_day() -> None:
     assert visible_workers(Viewer("outreach"), WORKERS) == []
 
 
+def test_whose_clients_a_viewer_sees_in_a_workers_day() -> None:
+    w1, w2, relief = WORKERS
+    day = [CLIENTS[0], CLIENTS[2], CLIENTS[3]]  # C1 in L1, C3 in L2, C4 in no locality
+    ids = lambda viewer, worker: [c.id for c in visible_day_clients(viewer, worker, day)]  # noqa: E731
+    scoped = Viewer("coordinator", localities=frozenset({"L1"}))
+    assert ids(scoped, relief) == ["C1"], "a relief worker's day crosses localities: the scoped role sees theirs"
+    assert ids(scoped, w1) == ["C1"], "their own worker covering a visit elsewhere: that visit is not theirs"
+    assert ids(scoped, w2) == [], "a worker they may not see at all"
+    assert ids(Viewer("worker", "R1"), relief) == ["C1", "C3", "C4"], "a worker sees everyone they visit"
+    assert ids(Viewer("worker", "W1"), relief) == []
+    assert ids(Viewer("manager"), relief) == ids(Viewer("admin"), relief) == ["C1", "C3", "C4"]
+    assert ids(Viewer("outreach"), relief) == []
+
+
 def test_viewer_needs_a_known_role_and_a_worker_id() -> None:
     with pytest.raises(UserError, match="unknown role"):
         Viewer("superuser")
@@ -68,6 +85,18 @@ def test_small_counts_are_suppressed_with_their_complement() -> None:
     assert suppress_small({"A": 1, "B": 8}, k=5) == {"A": None, "B": None}
     with pytest.raises(UserError):
         suppress_small({"A": 1}, k=0)
+
+
+def test_parts_of_counts_are_suppressed_with_what_is_left() -> None:
+    totals = {"A": 20, "B": None, "C": 12, "D": 30, "E": 9, "F": 0}
+    covered = {"A": 3, "B": 1, "C": 12, "D": 10, "E": 6, "F": 0}
+    # A: 3 covered < k. B: its total is hidden. C: all covered, none left (0 shows). D: 10 and 20.
+    # E: 6 covered, but only 3 not covered. F: nobody.
+    assert split_counts(totals, covered, k=5) == {"A": None, "B": None, "C": 12, "D": 10, "E": None, "F": 0}
+    assert split_counts({"A": 20, "B": 30}, {"A": 10, "B": 25}, k=5) == {"A": 10, "B": 25}
+    # 4 left in B; hidden alone, a total would give it back, so A goes too
+    assert split_counts({"A": 20, "B": 30}, {"A": 10, "B": 26}, k=5) == {"A": None, "B": None}
+    assert set(AGGREGATE_MINUTES) == {5, 10, 15, 20, 30}
 
 
 def test_locality_counts() -> None:

@@ -245,14 +245,15 @@ def test_client_level_views_are_audited(client: FlaskClient, auth: Auth, workspa
     before = len(_audit(workspace_root))
     assert client.get("/maps/caseload", headers=auth("cora-coordinator")).status_code == 200
     assert client.get(f"/maps/route?worker=W01&date={DAY}", headers=auth("wilma-w01")).status_code == 200
-    assert client.get("/maps/coverage", headers=auth("otto-outreach")).status_code == 200, "aggregates only"
+    assert client.get("/maps/coverage", headers=auth("otto-outreach")).status_code == 200, "aggregates, audited too"
     assert client.get("/maps/gaps", headers=auth("max-manager")).status_code == 200, "no client data"
     assert client.post("/api/plan", json={"worker": "W02", "date": DAY}, headers=auth("wilma-w01")).status_code == 403
     rows = _audit(workspace_root)[before:]
     in_l1 = sum(1 for c in clients if c.locality == "L1")
     visits = _visits_of(workspace_root, "W01", dt.date.fromisoformat(DAY))  # planned or not, all are shown
     assert rows == [("cora-coordinator", "coordinator", "page caseload", "", in_l1),
-                    ("wilma-w01", "worker", "page route", f"worker=W01 date={DAY}", visits)]
+                    ("wilma-w01", "worker", "page route", f"worker=W01 date={DAY}", visits),
+                    ("otto-outreach", "outreach", "page coverage", "minutes=15", 0)]
     assert visits > 0
     with sqlite3.connect(workspace_root / "app.sqlite") as db:
         everything = " ".join(str(v) for row in db.execute("SELECT * FROM audit") for v in row)
