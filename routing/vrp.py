@@ -51,13 +51,16 @@ when that vehicle is not in the problem).
 Among equal days the exact solver prefers the one that finishes earlier.
 
 Stops that are not served are in ``Solution.unassigned`` with a reason. Each
-stop is first checked alone against every vehicle (skills, capacity, then a
-day with only that visit: window, shift, working-time cap, breaks); stops no
-vehicle can serve alone get the reason of the rule that failed (a leg longer
-than a vehicle's whole day is ``"unreachable for worker ..."``; reasons say
-"worker" for a vehicle, as users read them). The others go
-to a solver; those it cannot fit together get ``"no room: ..."`` (proven for
-the exact solver, as found by the heuristic otherwise).
+stop is first checked against every vehicle with the rules that hold whatever
+else the worker does (:mod:`routing._vrp_precheck`: skills, capacity, and on
+the shortest travel there and back: reachable, window, shift, working-time
+cap); stops no vehicle passes get the reason of the rule that failed (a leg
+longer than a vehicle's whole day is ``"unreachable for worker ..."``; reasons
+say "worker" for a vehicle, as users read them). Breaks are left to the
+solvers, since another visit can give the worker a place to take one. The
+others go to a solver; those it cannot fit get ``"no room: ..."`` (proven for
+the exact solver, as found by the heuristic otherwise), which says when even
+a day of its own leaves the worker no place for a break.
 
 Solvers
 -------
