@@ -18,6 +18,9 @@ a visit that leaves no room for lunch on its own may fit next to another visit
 that gives the worker somewhere to take it. The solvers decide that, and
 :func:`no_room` then says when the break was what did not fit.
 
+For whole days, :func:`least_working_time` bounds from below the working time
+of any order of given stops, so a day that cannot fit need not be searched.
+
 Stops with no candidate vehicle get a reason naming the first rule that fails,
 from the vehicle that got furthest; the solvers only see candidates. Each
 vehicle is checked on its own travel matrices (``Problem.durations_of``).
@@ -117,6 +120,27 @@ def no_room(problem: Problem, j: int, vehicles: list[int]) -> str:
         return (f"no room: on its own it leaves worker {_who(problem, lunch)} no place to take "
                 f"{_breaks(veh.breaks)}{others}")
     return f"no room: does not fit the day of worker {_who(problem, vehicles)} {together}"
+
+
+def least_working_time(problem: Problem, v: int, stops: list[int]) -> int:
+    """A lower bound (s) on the working time of any day of vehicle ``v`` that serves all of
+    ``stops``, in any order: their service and the vehicle's breaks, plus, for the end and each
+    stop, the shortest leg that can lead into it (each place is entered once, by its own leg)."""
+    veh = problem.vehicles[v]
+    places = np.asarray([veh.start] + [problem.stops[j].location for j in stops] + [veh.end], dtype=np.int64)
+    legs = problem.durations_of(v)[np.ix_(places, places)].astype(np.int64)
+    never = int(legs.max()) + 1
+    np.fill_diagonal(legs, never)
+    legs[-1, :] = never  # nothing leaves the end
+    rest = sum(problem.stops[j].service for j in stops) + sum(b.duration for b in veh.breaks)
+    return rest + int(legs[:, 1:].min(axis=0).sum())  # the start is entered by no leg
+
+
+def longest_day(problem: Problem, v: int) -> int:
+    """The longest working time (s) vehicle ``v`` may have: its shift, or its cap with overtime."""
+    veh = problem.vehicles[v]
+    s0, s1 = problem.shift_of(v)
+    return s1 - s0 if veh.max_work is None else min(s1 - s0, veh.max_work + veh.max_overtime)
 
 
 def _one_stop(problem: Problem, v: int, j: int, go: int, back: int) -> tuple[str, str]:

@@ -30,7 +30,9 @@ Modelling (``pyvrp.ProblemData`` is built straight from numpy matrices):
   place it stands for, and enterable (at finite cost) only from that place,
   by that vehicle. A vehicle with breaks always has a route in PyVRP (start,
   break, end when idle), so its fixed cost moves onto the edges leaving its
-  start (and its start break) towards stops, and idle routes are dropped.
+  start (and its start break) towards stops, the leg from a start break to
+  the end (which only an idle route takes) costs nothing and takes no time,
+  as an unused vehicle costs nothing, and idle routes are dropped.
   The number of break clients grows as vehicles x stops and so does the
   search space: above ``BREAK_CLIENTS_MAX`` the run has two phases. Phase one
   has no breaks (the shifts and working caps of vehicles with breaks are
@@ -261,6 +263,8 @@ def build(problem: Problem, stops: Sequence[int], candidates: dict[int, list[int
             profiles[pkey] = len(dist_mats)
             dist_mats.append(_profile(problem, v, stops, candidates, base, stop_loc, stop_cols,
                                       all_break_cols, break_locs.get(v, []), depot_of, forbidden))
+            if v in break_locs:  # an idle route takes no time either (rows only this vehicle can use)
+                dur[[loc for site, loc in break_locs[v] if site == depot_of[veh.start]], depot_of[veh.end]] = 0
             dur_mats.append(dur)
         s0, s1 = problem.shift_of(v)
         work, overtime = veh.max_work, veh.max_overtime if veh.max_work is not None else 0
@@ -312,6 +316,9 @@ def _profile(problem: Problem, v: int, stops: Sequence[int], candidates: dict[in
         start = depot_of[veh.start]
         firsts = [start, *by_site.get(start, [])]
         mat[np.ix_(np.asarray(firsts, dtype=np.int64), stop_cols)] += veh.fixed_cost
+        # only an idle route (start, its breaks there, end) goes from a start break straight to
+        # the end; an unused vehicle costs nothing, so neither may that leg
+        mat[by_site.get(start, []), depot_of[veh.end]] = 0
     np.fill_diagonal(mat, 0)
     return mat
 

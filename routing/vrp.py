@@ -71,7 +71,13 @@ Solvers
 * Otherwise PyVRP's iterated local search (:mod:`routing._vrp_pyvrp`), whose
   routes of at most ten stops are then re-ordered exactly; ``optimal`` is
   False. See that module for how windows, skills, preferences and breaks are
-  modelled and how the run is made repeatable.
+  modelled and how the run is made repeatable. Required and prize stops it
+  left out are then placed where a worker's day takes them, re-ordered
+  exactly, or where one visit moving over (or two trading places) between two
+  workers' exact days makes room (:mod:`routing._vrp_repair`, on a label
+  budget in proportion to ``time_limit``; ``Solution.stats["repaired"]``
+  counts them); the solution is then checked against every rule
+  (:meth:`Solution.violations`).
 
 Either way the plans become ``Route`` objects the same way (:func:`make_route`);
 the result types live in :mod:`routing._vrp_result` and are importable from here.
@@ -375,10 +381,13 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0) -> Solution:
         stats["exact_gave_up"] = day is None
     if candidates and solver == "none":
         from ._vrp_pyvrp import solve_heuristic
+        from ._vrp_repair import REPAIR_LABELS_PER_SECOND, fill
 
         plans, more = solve_heuristic(problem, sorted(candidates), candidates, time_limit=time_limit, seed=seed,
                                       deadline=t0 + time_limit)
         stats.update(more)
+        stats["repaired"] = fill(problem, plans, candidates, max_stops=EXACT_MAX_STOPS,
+                                 max_labels=int(REPAIR_LABELS_PER_SECOND * time_limit))
         solver, optimal = "pyvrp", False
     served = {j for visits, _ in plans.values() for j in visits}
     for j in candidates:
@@ -386,6 +395,11 @@ def solve(problem: Problem, *, time_limit: float, seed: int = 0) -> Solution:
             reasons[j] = _vrp_precheck.no_room(problem, j, candidates[j])
     routes = [make_route(problem, v, *plans[v]) for v in sorted(plans)]
     unassigned = {problem.stops[j].id: reasons[j] for j in sorted(reasons)}
-    return Solution(routes=routes, unassigned=unassigned, cost=sum(r.cost for r in routes),
-                    optimal=optimal, solver=solver, runtime=time.perf_counter() - t0, seed=seed,
-                    problem=problem, stats=stats)
+    solution = Solution(routes=routes, unassigned=unassigned, cost=sum(r.cost for r in routes),
+                        optimal=optimal, solver=solver, runtime=time.perf_counter() - t0, seed=seed,
+                        problem=problem, stats=stats)
+    if solver == "pyvrp":
+        broken = solution.violations()
+        if broken:
+            raise AssertionError(f"internal error: the planned routes break the rules: {broken[0]}")
+    return solution
