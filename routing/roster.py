@@ -18,11 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
 from routing import vrp
+from routing._vrp_exact import plan_day
+from routing._vrp_precheck import least_working_time, longest_day
+from routing._vrp_result import make_route
 from routing._vrp_schedule import best_break_positions
 from routing.dayplan import (
     MAX_SNAP_M,
@@ -235,13 +238,106 @@ def explain_changes(problem: vrp.Problem, solution: vrp.Solution, visits: Sequen
 
 def _cost_of_keeping(problem: vrp.Problem, routes: Mapping[str, vrp.Route], visit_id: str, usual: str,
                      worker: str | None) -> tuple[str, str]:
-    """Try the visit in the usual worker's day: does it fit, and at what travel?"""
+    """Why a visit is not in its usual worker's day, decided with the exact one-worker solver.
+
+    The usual worker's planned visits plus this one are solved exactly as a day of
+    their own (same travel, shift, lunch and hours). No day serves them all: "no
+    room", or "hours" when a day without the working-time cap would. Otherwise
+    keeping it is weighed as the planner weighs it: the travel (and overtime) it
+    adds to the usual worker's day against what it saves the worker who has it
+    (their day without it, also solved exactly) and the continuity weight. Days of
+    more than ``vrp.EXACT_MAX_STOPS`` visits fall back to the cheapest insertion into
+    the current order, said as an estimate.
+    """
     v, j = problem.vehicle_index[usual], problem.stop_index[visit_id]
     durations = problem.durations_of(v)
     location = problem.stops[j].location
     veh = problem.vehicles[v]
     if durations[veh.start, location] >= UNREACHABLE or durations[location, veh.end] >= UNREACHABLE:
         return "unreachable", f"{usual} cannot reach the client by {veh.profile or 'their mode'}"
+    current = [problem.stop_index[s] for s in routes[usual].stop_ids] if usual in routes else []
+    decided, kept = _day_of(problem, v, [*current, j])
+    if not decided:
+        return _estimate_keeping(problem, routes, j, usual, worker)
+    if kept is None:
+        if veh.max_work is not None and _day_of(problem, v, [*current, j], capped=False)[1] is not None:
+            return "hours", (f"{usual}'s day would go over their contracted hours and the overtime allowed "
+                             f"({_others(len(current))})")
+        return "no room", f"no room in {usual}'s day within the windows, shift and lunch ({_others(len(current))})"
+    before = routes.get(usual)
+    add = kept.travel_time - (before.travel_time if before else 0)
+    if worker is None:
+        stop = problem.stops[j]
+        if not stop.required and stop.prize == 0:
+            return "travel saved", f"optional and left out: it would add {_minutes(add)} of travel to {usual}'s day"
+        return "no room", (f"left out by the planner's search, though {usual}'s day could take it "
+                           f"with {_minutes(add)} more travel")
+    w = problem.vehicle_index[worker]
+    has = routes[worker]
+    rest = [problem.stop_index[s] for s in has.stop_ids if s != visit_id]
+    estimate = ""
+    lighter = _day_of(problem, w, rest)[1] if rest else None
+    if rest and lighter is None:  # their day without it is not solved exactly (or not at all)
+        saved = has.travel_time - _travel(problem, w, rest)
+        after_cost = has.cost - saved - problem.preference_cost(j, w)
+        estimate = " (estimate)"
+    else:
+        saved = has.travel_time - (lighter.travel_time if lighter else 0)
+        after_cost = lighter.cost if lighter else 0
+    # what keeping it changes in the planner's objective, and in travel alone
+    change = kept.cost - (before.cost if before else 0) + after_cost - has.cost
+    net = add - saved
+    weight = problem.preference_penalty
+    more_overtime = kept.overtime - (before.overtime if before else 0)
+    split = f"{usual} would add {_minutes(add)}, {worker} saves {_minutes(saved)}"
+    if change <= 0:
+        return "team travel", (f"keeping it with {usual} would cost no more overall ({split}); the planner's "
+                               f"search settled on this day for the team, which is not proven best{estimate}")
+    # it costs more: by the travel beyond what continuity is worth, else by overtime or a call-in
+    if net > weight:
+        return "travel saved", (f"travel saved {_minutes(net)} ({split}), more than the {_minutes(weight)} "
+                                f"continuity is worth{estimate}")
+    if more_overtime > 0:
+        return "hours", f"{usual} would work {_minutes(more_overtime)} more overtime to keep it ({split}){estimate}"
+    called_in = f", and calling {usual} in costs more" if before is None and veh.fixed_cost else ""
+    return "team travel", f"keeping it with {usual} would cost more overall ({split}{called_in}){estimate}"
+
+
+#: effort cap (labels of the exact programme, about a second) of each day solved to explain a change
+_EXPLAIN_MAX_LABELS = 200_000
+
+
+def _day_of(problem: vrp.Problem, v: int, stops: Sequence[int], *,
+            capped: bool = True) -> tuple[bool, vrp.Route | None]:
+    """The exact best day of vehicle ``v`` that serves all of ``stops`` (stop indices):
+    ``(decided, route)``; route None when no day serves them all; decided False when
+    there are too many stops or the solver's effort cap was reached.
+    ``capped=False`` drops the vehicle's working-time cap."""
+    if len(stops) > vrp.EXACT_MAX_STOPS:
+        return False, None
+    veh = problem.vehicles[v]
+    if not capped:
+        veh = replace(veh, max_work=None, max_overtime=0)
+    profiles = {veh.profile: problem.profiles[veh.profile]} if veh.profile is not None else None
+    sub = vrp.Problem(problem.durations, [replace(problem.stops[k], required=True, prize=0) for k in stops], [veh],
+                      distances=problem.distances, objective=problem.objective,
+                      preference_penalty=problem.preference_penalty, profiles=profiles)
+    if least_working_time(sub, 0, list(range(len(stops)))) > longest_day(sub, 0):
+        return True, None  # a full day proven too long without searching it
+    day = plan_day(sub, 0, range(len(stops)), max_labels=_EXPLAIN_MAX_LABELS)
+    if day is None:
+        return False, None
+    if len(day.visits) < len(stops):
+        return True, None
+    return True, make_route(sub, 0, day.visits, day.breaks_at)
+
+
+def _estimate_keeping(problem: vrp.Problem, routes: Mapping[str, vrp.Route], j: int, usual: str,
+                      worker: str | None) -> tuple[str, str]:
+    """The cheapest insertion of stop ``j`` into the usual worker's current order (a day
+    too long to solve exactly): the reasons of :func:`_cost_of_keeping`, as estimates."""
+    v = problem.vehicle_index[usual]
+    veh = problem.vehicles[v]
     current = [problem.stop_index[s] for s in routes[usual].stop_ids] if usual in routes else []
     best: int | None = None
     over_hours = False
@@ -250,25 +346,35 @@ def _cost_of_keeping(problem: vrp.Problem, routes: Mapping[str, vrp.Route], visi
         placed = best_break_positions(problem, v, trial)
         if placed is None:
             continue
-        extra = _travel(problem, v, trial) - _travel(problem, v, current)
         if veh.max_work is not None and placed[1].working_time > veh.max_work:
             over_hours = True
             continue
+        extra = _travel(problem, v, trial) - _travel(problem, v, current)
         best = extra if best is None else min(best, extra)
     if best is None:
         if over_hours:
-            return "hours", f"{usual}'s day would go over their contracted hours"
-        return "no room", f"no room in {usual}'s day within the windows, shift and lunch"
+            return "hours", f"{usual}'s day would go over their contracted hours (estimate)"
+        return "no room", f"no room in {usual}'s day within the windows, shift and lunch (estimate)"
     if worker is None:
-        return "no room", f"fits {usual}'s day alone but not with the rest of the team's visits"
+        return "no room", f"fits {usual}'s day alone but not with the rest of the team's visits (estimate)"
     w = problem.vehicle_index[worker]
     other = [problem.stop_index[s] for s in routes[worker].stop_ids]
-    without = [k for k in other if k != j]
-    saving = _travel(problem, w, other) - _travel(problem, w, without)
+    saving = _travel(problem, w, other) - _travel(problem, w, [k for k in other if k != j])
     net = best - saving
     if net > 0:
-        return "travel saved", f"travel saved {round(net / 60)} min ({usual} would add {round(best / 60)} min)"
-    return "team travel", "the team's visits fit together with less travel overall this way"
+        return "travel saved", (f"travel saved {_minutes(net)} ({usual} would add {_minutes(best)}, "
+                                f"{worker} saves {_minutes(saving)}) (estimate)")
+    return "team travel", (f"keeping it with {usual} would not add travel overall ({usual} would add "
+                           f"{_minutes(best)}, {worker} saves {_minutes(saving)}) (estimate)")
+
+
+def _minutes(seconds: int) -> str:
+    """A duration in words: minutes, or seconds when under a minute."""
+    return f"{seconds} s" if 0 < abs(seconds) < 60 else f"{round(seconds / 60)} min"
+
+
+def _others(n: int) -> str:
+    return "even on its own" if n == 0 else f"with their {n} other visit{'' if n == 1 else 's'}"
 
 
 def _travel(problem: vrp.Problem, v: int, stops: Sequence[int]) -> int:

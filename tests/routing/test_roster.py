@@ -7,9 +7,13 @@ import datetime as dt
 from collections import Counter
 
 import networkx as nx
+import numpy as np
 
+from routing import vrp
+from routing._vrp_schedule import best_break_positions
 from routing.dayplan import LunchBreak, VisitRequest
-from routing.roster import Roster, RosterVisit, RosterWorker, plan_roster
+from routing.roster import Change, Roster, RosterVisit, RosterWorker, explain_changes, plan_roster
+from routing.vrp import make_route
 
 DAY = dt.date(2026, 12, 1)
 STEP = 0.0018  # about 100 m of longitude at 60°N
@@ -144,3 +148,104 @@ def test_lunch_and_infeasible_visits_reported() -> None:
     assert roster.days["A"].breaks
     assert "late" in roster.unassigned and "nurse" in roster.unassigned["nurse"]
     assert len(roster.days["A"].visits) == 5
+
+
+# -- why a visit left its usual worker, on hand-built matrices (explain_changes) ----------------
+
+M = 60
+
+
+def explain(problem: vrp.Problem, days: dict[str, list[str]]) -> dict[str, Change]:
+    """The changes explained for a team day given as visit orders per worker (breaks placed
+    by the shared rules); every visit's usual worker is its stop's preferred vehicle."""
+    routes = []
+    for wid, order in days.items():
+        v = problem.vehicle_index[wid]
+        visits = [problem.stop_index[s] for s in order]
+        placed = best_break_positions(problem, v, visits)
+        assert placed is not None, f"{wid}'s day is not feasible"
+        routes.append(make_route(problem, v, visits, placed[0]))
+    served = {s for order in days.values() for s in order}
+    unassigned = {s.id: "left out" for s in problem.stops if s.id not in served}
+    solution = vrp.Solution(routes, unassigned, sum(r.cost for r in routes), False, "pyvrp", 0.0, 0, problem)
+    assert solution.is_feasible()
+    visits = [RosterVisit(VisitRequest(s.id, 0.0, 0.0, s.service), s.preferred_vehicle) for s in problem.stops]
+    workers = {v.id: RosterWorker(v.id, (0.0, 0.0), (at(0), at(23))) for v in problem.vehicles}
+    assigned = {sid: wid for wid, order in days.items() for sid in order}
+    return {c.visit_id: c for c in explain_changes(problem, solution, visits, assigned, absent=set(), workers=workers)}
+
+
+def usual_and_other(x_window: tuple[int, int], penalty: int) -> vrp.Problem:
+    """Places: 0 U's home, 1 O's home (where X lives), 2 A, 3 B, 4 X; 10 minutes between
+    any two places except O's home and X."""
+    D = np.full((5, 5), 10 * M)
+    np.fill_diagonal(D, 0)
+    D[1, 4] = D[4, 1] = 0
+    stops = [vrp.Stop("A", 2, service=100 * M, windows=((200 * M, 220 * M),), preferred_vehicle="U"),
+             vrp.Stop("B", 3, service=100 * M, windows=((0, 310 * M),), preferred_vehicle="U"),
+             vrp.Stop("X", 4, service=100 * M, windows=(x_window,), preferred_vehicle="U")]
+    fleet = [vrp.Vehicle("U", 0, 0, shift=(0, 1000 * M)), vrp.Vehicle("O", 1, 1, shift=(0, 1000 * M))]
+    return vrp.Problem(D, stops, fleet, preference_penalty=penalty)
+
+
+def test_a_visit_that_fits_once_the_day_is_reordered_is_explained_by_travel() -> None:
+    # U's day B, A cannot take X in that order (X is due by 00:50), but X, A, B serves all
+    # three: keeping X adds 10 min of travel to U's day and saves O none, more than the
+    # 5 minutes continuity is worth here
+    problem = usual_and_other((0, 50 * M), penalty=5 * M)
+    assert make_route(problem, 0, [2, 0, 1], []).travel_time == 40 * M
+    change = explain(problem, {"U": ["B", "A"], "O": ["X"]})["X"]
+    assert (change.worker, change.reason) == ("O", "travel saved")
+    assert change.detail == "travel saved 10 min (U would add 10 min, O saves 0 min), more than the 5 min " \
+                            "continuity is worth"
+
+
+def test_a_visit_that_truly_has_no_room_is_explained_as_no_room() -> None:
+    # X due 02:00-02:10 lasts 100 min: it overlaps both A (03:20) and any start for B that
+    # still leaves B and A time: no order of U's day serves all three
+    problem = usual_and_other((120 * M, 130 * M), penalty=5 * M)
+    change = explain(problem, {"U": ["B", "A"], "O": ["X"]})["X"]
+    assert change.reason == "no room"
+    assert change.detail == "no room in U's day within the windows, shift and lunch (with their 2 other visits)"
+
+
+def test_a_visit_over_the_usual_workers_hours_is_explained_as_hours() -> None:
+    D = np.array([[0, 600, 600], [600, 0, 600], [600, 600, 0]])
+    stops = [vrp.Stop("A", 1, service=3 * 3600, preferred_vehicle="U"),
+             vrp.Stop("X", 2, service=2 * 3600, preferred_vehicle="U")]
+    fleet = [vrp.Vehicle("U", 0, 0, shift=(8 * 3600, 17 * 3600), max_work=4 * 3600, max_overtime=1800,
+                         overtime_cost=2),
+             vrp.Vehicle("O", 0, 0, shift=(8 * 3600, 17 * 3600))]
+    problem = vrp.Problem(D, stops, fleet, preference_penalty=900)
+    # U's shift has room for both (5h30 with travel) but not their 4h30 with overtime
+    change = explain(problem, {"U": ["A"], "O": ["X"]})["X"]
+    assert change.reason == "hours"
+    assert change.detail == "U's day would go over their contracted hours and the overtime allowed " \
+                            "(with their 1 other visit)"
+
+
+def test_a_move_that_does_not_pay_is_not_called_travel_saved() -> None:
+    # O lives far from X here, so X with O costs more travel than X with U: a plan that gave
+    # it to O was not the better one, and the explanation says so instead of inventing a saving
+    problem = usual_and_other((0, 80 * M), penalty=5 * M)
+    D = problem.durations.copy()
+    D[1, 4] = D[4, 1] = 60 * M
+    far = vrp.Problem(D, problem.stops, problem.vehicles, preference_penalty=5 * M)
+    change = explain(far, {"U": ["B", "A"], "O": ["X"]})["X"]
+    assert change.reason == "team travel"
+    assert change.detail.startswith("keeping it with U would cost no more overall (U would add 10 min, "
+                                    "O saves 120 min)")
+
+
+def test_overtime_that_outweighs_continuity_is_explained_as_hours() -> None:
+    # keeping X puts U 30 min into paid overtime (2 a second): dearer than the 15 min
+    # continuity is worth, though it would save the team 10 min of travel
+    D = np.array([[0, 600, 600], [600, 0, 600], [600, 600, 0]])
+    stops = [vrp.Stop("A", 1, service=3 * 3600, preferred_vehicle="U"),
+             vrp.Stop("X", 2, service=3600, preferred_vehicle="U")]
+    fleet = [vrp.Vehicle("U", 0, 0, shift=(8 * 3600, 17 * 3600), max_work=4 * 3600, max_overtime=3600,
+                         overtime_cost=2),
+             vrp.Vehicle("O", 0, 0, shift=(8 * 3600, 17 * 3600))]
+    change = explain(vrp.Problem(D, stops, fleet, preference_penalty=900), {"U": ["A"], "O": ["X"]})["X"]
+    assert change.reason == "hours"
+    assert change.detail == "U would work 30 min more overtime to keep it (U would add 10 min, O saves 20 min)"
