@@ -43,6 +43,15 @@ DEMO_START = dt.date(2026, 11, 23)
 
 
 @pytest.fixture(scope="session")
+def graph_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for road-network caches: pytest's cache (kept between runs) or, when the
+    cache plugin is off (``-p no:cacheprovider``), a temporary folder for this session."""
+    cache = getattr(request.config, "cache", None)
+    folder: Path = cache.mkdir("routing-graphs") if cache is not None else tmp_path_factory.mktemp("graphs")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def demo_start() -> dt.date:
     """First day of the demo's visits in tests (a Monday)."""
     return DEMO_START

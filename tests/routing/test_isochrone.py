@@ -57,10 +57,8 @@ def test_nested_and_rings() -> None:
     assert rings["area_km2"].sum() == pytest.approx(nested["area_km2"].iloc[1], rel=1e-6)
 
 
-def test_real_network_contains_near_and_excludes_far(request: pytest.FixtureRequest, demo_osm: Path,
-                                                     tmp_path: Path) -> None:
-    folder = request.config.cache.mkdir("routing-graphs") if request.config.cache else tmp_path.parent
-    G = cached_graph_from_osm_file(demo_osm, mode="walk", cache_dir=folder)
+def test_real_network_contains_near_and_excludes_far(graph_cache: Path, demo_osm: Path) -> None:
+    G = cached_graph_from_osm_file(demo_osm, mode="walk", cache_dir=graph_cache)
     nodes = sorted(G.nodes)
     origin = nodes[len(nodes) // 2]
     times = travel_time_matrix(G, [origin], nodes)[0]

@@ -158,10 +158,9 @@ def test_equals_networkx_on_many_small_graphs(monkeypatch: pytest.MonkeyPatch, c
 
 
 @pytest.mark.shared
-def test_equals_networkx_on_a_real_extract(request: pytest.FixtureRequest, osm_dir: Path) -> None:
-    folder = request.config.cache.mkdir("routing-graphs") if request.config.cache else None
+def test_equals_networkx_on_a_real_extract(graph_cache: Path, osm_dir: Path) -> None:
     path = osm_dir / "rutland-latest.osm.pbf"
-    G = cached_graph_from_osm_file(path, cache_dir=folder) if folder else graph_from_osm_file(path)
+    G = cached_graph_from_osm_file(path, cache_dir=graph_cache)
     nodes = random.Random(3).sample(sorted(G.nodes), 60)
     ref = networkx_matrix(G, nodes, nodes)
     assert_same(travel_time_matrix(G, nodes), ref)

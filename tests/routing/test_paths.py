@@ -18,9 +18,8 @@ from routing.paths import route_geometry, route_through, shortest_route
 
 
 @pytest.fixture
-def helsinki_drive(request: pytest.FixtureRequest, demo_osm: Path, tmp_path: Path) -> nx.MultiDiGraph:
-    folder = request.config.cache.mkdir("routing-graphs") if request.config.cache else tmp_path.parent
-    return cached_graph_from_osm_file(demo_osm, mode="drive", cache_dir=folder)
+def helsinki_drive(graph_cache: Path, demo_osm: Path) -> nx.MultiDiGraph:
+    return cached_graph_from_osm_file(demo_osm, mode="drive", cache_dir=graph_cache)
 
 
 def test_route_length_and_time_equal_the_matrices(helsinki_drive: nx.MultiDiGraph) -> None:

@@ -17,9 +17,8 @@ GEOD = Geod(ellps="WGS84")
 
 
 @pytest.fixture
-def helsinki_walk(request: pytest.FixtureRequest, demo_osm: Path, tmp_path: Path) -> nx.MultiDiGraph:
-    folder = request.config.cache.mkdir("routing-graphs") if request.config.cache else tmp_path.parent
-    return cached_graph_from_osm_file(demo_osm, mode="walk", cache_dir=folder)
+def helsinki_walk(graph_cache: Path, demo_osm: Path) -> nx.MultiDiGraph:
+    return cached_graph_from_osm_file(demo_osm, mode="walk", cache_dir=graph_cache)
 
 
 def straight_road() -> nx.MultiDiGraph:
