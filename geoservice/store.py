@@ -89,7 +89,29 @@ class Store(Protocol):
         ...
 
 
-class GeoPackageStore:
+class LocalFolders:
+    """The local folder of a workspace and its layout, shared by every backend: the
+    road-network cache in ``network/`` and the CLI's outputs in ``outputs/``."""
+
+    _root: Path
+
+    @property
+    def root(self) -> Path:
+        """The workspace's local folder."""
+        return self._root
+
+    @property
+    def network_dir(self) -> Path:
+        """Folder of cached road networks."""
+        return self._root / "network"
+
+    @property
+    def outputs_dir(self) -> Path:
+        """Folder where the CLI writes maps, itineraries and reports."""
+        return self._root / "outputs"
+
+
+class GeoPackageStore(LocalFolders):
     """A workspace in a GeoPackage file (SQLite): the default, embedded backend.
 
     Parameters
@@ -115,21 +137,6 @@ class GeoPackageStore:
                 if not self.path.exists():
                     self._initialise()
         self._check_version()
-
-    @property
-    def root(self) -> Path:
-        """The workspace folder."""
-        return self._root
-
-    @property
-    def network_dir(self) -> Path:
-        """Folder of cached road networks."""
-        return self._root / "network"
-
-    @property
-    def outputs_dir(self) -> Path:
-        """Folder where the CLI writes maps, itineraries and reports."""
-        return self._root / "outputs"
 
     # -- reading ---------------------------------------------------------------------
 

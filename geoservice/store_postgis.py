@@ -48,6 +48,7 @@ from geoservice.io.schema import SCHEMAS
 from geoservice.models import KINDS, Record
 from geoservice.store import (
     SCHEMA_VERSION,
+    LocalFolders,
     Store,
     _check_kind,
     _upsert,
@@ -134,7 +135,7 @@ def open_postgis(url: str, *, create: bool = False) -> PostGISStore:
     return PostGISStore(dsn, root=local_data_dir(dsn, schema), schema=schema, create=create)
 
 
-class PostGISStore:
+class PostGISStore(LocalFolders):
     """A workspace in a PostgreSQL database with PostGIS: the shared, multi-user backend.
 
     Parameters
@@ -182,21 +183,6 @@ class PostGISStore:
 
     def __repr__(self) -> str:
         return f"PostGISStore({self.name!r})"
-
-    @property
-    def root(self) -> Path:
-        """The local folder of this workspace (network cache, outputs, accounts)."""
-        return self._root
-
-    @property
-    def network_dir(self) -> Path:
-        """Folder of cached road networks (local)."""
-        return self._root / "network"
-
-    @property
-    def outputs_dir(self) -> Path:
-        """Folder where the CLI writes maps, itineraries and reports (local)."""
-        return self._root / "outputs"
 
     # -- reading ---------------------------------------------------------------------
 
