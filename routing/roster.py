@@ -144,8 +144,9 @@ def plan_roster(graphs: nx.MultiDiGraph | Mapping[str, nx.MultiDiGraph], visits:
     missing = sorted({w.mode for w in available} - set(graph_of))
     if missing:
         raise ValueError(f"workers: no road graph for mode {missing[0]!r} (graphs for: {', '.join(graph_of)})")
-    clock = DayClock(dt.datetime.combine(date, dt.time(0), tzinfo=available[0].shift[0].tzinfo
-                                         if available else None))
+    if not available:
+        return _empty(date, visits, {rv.visit.id: "no worker is available that day" for rv in visits}, absent)
+    clock = DayClock(dt.datetime.combine(date, dt.time(0), tzinfo=available[0].shift[0].tzinfo))
     places = _Places()
     homes = {w.id: (places.add(w.start), places.add(w.end or w.start)) for w in available}
     visit_place = {rv.visit.id: places.add((rv.visit.lon, rv.visit.lat)) for rv in visits}
@@ -160,9 +161,6 @@ def plan_roster(graphs: nx.MultiDiGraph | Mapping[str, nx.MultiDiGraph], visits:
             continue
         requests[rv.visit.id] = (rv.visit, k)
         stops.append(stop_for(rv.visit, k, clock, preferred=rv.usual_worker))
-    if not available or not nets:
-        unassigned.update({s.id: "no worker is available that day" for s in stops})
-        return _empty(date, visits, unassigned, absent)
     base = next(iter(nets.values()))
     vehicles = [vrp.Vehicle(id=w.id, start=homes[w.id][0], end=homes[w.id][1],
                             shift=(clock.seconds(w.shift[0]), clock.seconds(w.shift[1])), skills=w.skills,

@@ -119,6 +119,17 @@ def test_absent_worker_gets_nothing_and_cover_is_explained() -> None:
     assert roster.continuity == 1 / 3
 
 
+def test_everyone_absent_leaves_every_visit_unplanned_with_a_reason() -> None:
+    helsinki = dt.timezone(dt.timedelta(hours=2))
+    window = ((dt.datetime.combine(DAY, dt.time(10), helsinki), dt.datetime.combine(DAY, dt.time(12), helsinki)),)
+    workers = [worker("A"), worker("B", node=5)]
+    visits = [visit(1, "v1", "A", windows=window), visit(6, "v2", "B")]
+    roster = plan_roster(street(), visits, workers, date=DAY, absent={"A", "B"}, time_limit=1)
+    assert roster.days == {}
+    assert roster.unassigned == {"v1": "no worker is available that day", "v2": "no worker is available that day"}
+    assert {(c.visit_id, c.reason) for c in roster.changes} == {("v1", "absent"), ("v2", "absent")}
+
+
 def test_relief_bank_only_when_needed() -> None:
     workers = [worker("A"), worker("R", node=3, relief=True)]
     visits = [visit(1, "v1", "A"), visit(2, "v2", "A")]
