@@ -11,12 +11,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import ImportIssue, UserError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 #: Largest import, in rows or features: bigger files are split by the user (an import is
@@ -128,7 +134,7 @@ def _read_geo(path: Path) -> RawTable:
     if len(layers) == 0:
         raise UserError(f"{path}: the file has no layers")
     try:
-        frame = pyogrio.read_dataframe(path, layer=layers[0][0])
+        frame, unreadable = _read_layer(path, layers[0][0])
     except (DataSourceError, OSError, ValueError) as e:
         raise UserError(f"{path}: not a readable {path.suffix} file ({_first_line(e)})") from None
     notes: list[str] = []
@@ -145,13 +151,42 @@ def _read_geo(path: Path) -> RawTable:
     columns = tuple(str(c).lower() for c in frame.columns if c != "geometry")
     _check_header(path, columns)
     rows = []
+    issues = [ImportIssue(path.name, f"feature {position + 1}", "geometry", "", f"not a valid geometry: {reason}")
+              for position, reason in unreadable.items()]
     geometries = frame.geometry if "geometry" in frame.columns else [None] * len(frame)
     for position, (record, geometry) in enumerate(
             zip(frame.drop(columns="geometry", errors="ignore").to_dict("records"), geometries, strict=True)):
+        if position in unreadable:
+            continue
         values = {str(k).lower(): cell_text(v) for k, v in record.items()}
         geom = None if geometry is None or geometry.is_empty else geometry
         rows.append(RawRow(f"feature {position + 1}", values, geom))
-    return RawTable(path.name, columns, rows, has_geometry=bool(has_geometry), notes=notes)
+    return RawTable(path.name, columns, rows, has_geometry=bool(has_geometry), notes=notes, issues=issues)
+
+
+def _read_layer(path: Path, layer: str) -> tuple[gpd.GeoDataFrame, dict[int, str]]:
+    """The layer as a GeoDataFrame, and the features whose geometry GEOS cannot build
+    (e.g. a ring that is not closed), by position, with GEOS's reason."""
+    import pyogrio
+    import shapely
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's "non closed ring detected"
+        try:
+            return pyogrio.read_dataframe(path, layer=layer), {}
+        except shapely.errors.ShapelyError:
+            pass
+        frame = pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore")
+        wkb = pyogrio.raw.read(path, layer=layer, columns=[])[2]
+    unreadable = {}
+    for position in np.flatnonzero(frame.geometry.isna().to_numpy()):
+        if wkb[position] is None:
+            continue  # no geometry at all: the row checks say what is missing
+        try:
+            shapely.from_wkb(wkb[position])
+        except shapely.errors.ShapelyError as e:
+            unreadable[int(position)] = str(e).split(": ", 1)[-1]
+    return frame, unreadable
 
 
 def cell_text(value: object) -> str:

@@ -211,6 +211,8 @@ def _point_from_geometry(spec: KindSpec, file: str, row: RawRow,
     if isinstance(geom, MultiPoint) and len(geom.geoms) == 1:
         geom = geom.geoms[0]
     if geom.geom_type in ("Polygon", "MultiPolygon") and spec.geometry == "point_or_polygon":
+        if not geom.is_valid:
+            return {}, [_invalid_polygon(file, row.label, geom)], False
         area, geom = geom, geom.representative_point()
     if not isinstance(geom, Point):
         kinds = "a point or a polygon" if spec.geometry == "point_or_polygon" else "a point"
@@ -232,10 +234,14 @@ def _polygon(file: str, row: RawRow) -> tuple[dict[str, Any], list[ImportIssue],
         return {}, [ImportIssue(file, row.label, "geometry", geom.geom_type, "must be a polygon")], False
     issues = _check_lonlat_range(file, row.label, geom)
     if not geom.is_valid:
-        from shapely.validation import explain_validity
-
-        issues.append(ImportIssue(file, row.label, "geometry", "", f"invalid polygon: {explain_validity(geom)}"))
+        issues.append(_invalid_polygon(file, row.label, geom))
     return {"geometry": geom}, issues, False
+
+
+def _invalid_polygon(file: str, label: str, geom: BaseGeometry) -> ImportIssue:
+    from shapely.validation import explain_validity
+
+    return ImportIssue(file, label, "geometry", "", f"invalid polygon: {explain_validity(geom)}")
 
 
 def _check_lonlat_range(file: str, label: str, geom: BaseGeometry) -> list[ImportIssue]:

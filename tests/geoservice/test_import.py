@@ -90,6 +90,21 @@ def test_hotspot_polygon_gets_a_point(workspace: GeoPackageStore, tmp_path: Path
     assert area.contains(Point(spot.lon, spot.lat)) and spot.area is not None and spot.people == 7
 
 
+def test_unclosed_and_self_crossing_polygons_are_named(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    ring = [[LON, LAT], [LON + 0.001, LAT], [LON + 0.001, LAT + 0.001]]  # three points, not closed
+    bowtie = [[LON, LAT], [LON + 0.001, LAT + 0.001], [LON + 0.001, LAT], [LON, LAT + 0.001], [LON, LAT]]
+    features = [{"type": "Feature", "properties": {"id": ident, "people": 3},
+                 "geometry": {"type": "Polygon", "coordinates": [coords]}}
+                for ident, coords in (("HS-A", ring), ("HS-B", bowtie))]
+    features.append({"type": "Feature", "properties": {"id": "HS-C", "people": 2},
+                     "geometry": {"type": "Point", "coordinates": [LON, LAT]}})
+    path = _write(tmp_path / "hotspots.geojson", json.dumps({"type": "FeatureCollection", "features": features}))
+    issues = _rejected(workspace, "hotspots", path)
+    assert len(issues) == 2, issues
+    assert "feature 1" in issues[0] and "geometry" in issues[0] and "closed" in issues[0]
+    assert "feature 2" in issues[1] and "geometry" in issues[1]
+
+
 def test_every_bad_row_is_reported(workspace: GeoPackageStore, tmp_path: Path) -> None:
     path = _write(tmp_path / "clients.csv",
                   "id,name,lat,lon,usual_worker,locality,windows\n"
