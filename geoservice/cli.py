@@ -19,7 +19,7 @@ from typing import Any
 
 from geoservice import __version__
 from geoservice.errors import ImportRejected, UserError
-from geoservice.io.fields import format_value
+from geoservice.io.fields import format_value, parse_date
 from geoservice.io.schema import SCHEMAS
 from geoservice.models import KINDS, MODES
 from geoservice.store import DEFAULT_WORKSPACE, describe_workspace
@@ -322,7 +322,7 @@ def _progress(message: str) -> None:
 
 def _date(text: str) -> dt.date:
     try:
-        day = dt.date.fromisoformat(text)
+        day = parse_date(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (write YYYY-MM-DD)") from None
     if not 2000 <= day.year <= 2100:

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 
 class UserError(ValueError):
-    """Bad input from a user: a file, an argument, an id that does not exist."""
+    """Bad input from a user: a file, an argument, an id that does not exist.
+
+    ``field`` names the argument or request field at fault, when there is one (the web
+    API answers 422 with it in ``details``)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFoundError(UserError, LookupError):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from geoservice.errors import UserError
+from geoservice.io.fields import parse_datetime
 
 #: Used when a workspace has no ``timezone`` setting.
 DEFAULT_TIMEZONE = "UTC"
@@ -95,11 +96,13 @@ def local_time(at: dt.datetime | str | None, zone: ZoneInfo) -> dt.datetime:
         return dt.datetime.now(zone).replace(microsecond=0)
     if isinstance(at, str):
         try:
-            at = dt.datetime.fromisoformat(at.strip())
+            at = parse_datetime(at)
         except ValueError:
             raise UserError(f"not a date-time: {at!r}; write YYYY-MM-DDTHH:MM, e.g. 2026-11-23T14:00") from None
     if at.tzinfo is None:
-        return at.replace(tzinfo=zone)
+        # via UTC, so a clock time skipped by a daylight-saving change (03:30 on the spring
+        # change in Helsinki) becomes the real time it stands for (04:30)
+        return at.replace(tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
     return at.astimezone(zone)
 
 

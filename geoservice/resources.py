@@ -30,7 +30,8 @@ def check_resource_type(resources: Sequence[Resource], resource_type: str) -> st
     known = resource_types(resources)
     if wanted not in known:
         listed = ", ".join(known) if known else "none: import resources first"
-        raise UserError(f"unknown resource type {resource_type!r}; the workspace has: {listed}")
+        raise UserError(f"unknown resource type {resource_type!r}; the workspace has: {listed}",
+                        field="resource_type")
     return wanted
 
 

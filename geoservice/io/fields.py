@@ -19,6 +19,8 @@ from collections.abc import Iterable
 
 from geoservice.models import MODES, TimeWindow, Weekdays
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
 _TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
@@ -106,11 +108,24 @@ def parse_tags(text: str) -> frozenset[str]:
 
 
 def parse_date(text: str) -> dt.date:
-    """An ISO date ``YYYY-MM-DD``."""
+    """An ISO date ``YYYY-MM-DD`` (only that form: not ``20261201`` or ``2026-W49-2``)."""
     try:
+        if not _DATE.fullmatch(str(text).strip()):
+            raise ValueError
         return dt.date.fromisoformat(str(text).strip())
     except ValueError:
         raise ValueError("not a date; write YYYY-MM-DD, e.g. 2026-12-01") from None
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """An ISO date-time ``YYYY-MM-DDTHH:MM[:SS]``, optionally with a UTC offset (``Z``,
+    ``+02:00``); without one it is naive (the caller decides the time zone)."""
+    try:
+        if not _DATETIME.fullmatch(str(text).strip()):
+            raise ValueError
+        return dt.datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ValueError("not a date-time; write YYYY-MM-DDTHH:MM, e.g. 2026-11-23T14:00") from None
 
 
 def parse_dates(text: str) -> frozenset[dt.date]:

@@ -140,7 +140,7 @@ def _read_geo(path: Path) -> RawTable:
     notes: list[str] = []
     if len(layers) > 1:
         notes.append(f"{path.name}: read layer {layers[0][0]!r}, the first of {len(layers)}")
-    has_geometry = "geometry" in frame.columns and frame.geometry.notna().any()
+    has_geometry = bool(unreadable) or ("geometry" in frame.columns and frame.geometry.notna().any())
     if has_geometry and frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         epsg = frame.crs.to_epsg()
         notes.append(f"{path.name}: reprojected from {f'EPSG:{epsg}' if epsg else frame.crs.name} "

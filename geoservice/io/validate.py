@@ -92,7 +92,7 @@ def validate_table(kind: str, table: RawTable, context: ImportContext) -> Valida
                      - {"geometry", "fid"})
     if unknown:
         notes.append(f"{table.file}: ignored columns not used for {kind}: {', '.join(unknown)}")
-    if not table.rows:
+    if not table.rows and not table.issues:  # rows the reader refused are reported already
         issues.append(ImportIssue(table.file, "", "", "", f"no {kind} rows in the file"))
 
     rows = table.rows

@@ -18,9 +18,11 @@ from flask_login import login_required
 from werkzeug.utils import secure_filename
 
 from geoservice import __version__
+from geoservice.errors import ImportRejected, UserError
 from geoservice.io.importer import import_file
 from geoservice.models import KINDS
 from geoservice.web.auth import accounts, signed_in_user
+from geoservice.web.errors import upload_problem
 from geoservice.web.openapi import openapi_document
 from geoservice.web.params import InvalidInput, Param, parse_params
 from geoservice.web.registry import Call, Endpoint, Forbidden, NotBuilt, audit_target, authorize, public_paths
@@ -61,7 +63,10 @@ def _view(endpoint: Endpoint) -> Any:
 def _inputs(endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.method == "GET":
         return parse_params(endpoint.params, request.args.to_dict(), text=True)
-    body = request.get_json(force=True, silent=True) if request.get_data() else {}
+    try:
+        body = request.get_json(force=True, silent=True) if request.get_data() else {}
+    except RecursionError:  # nested deeper than Python's JSON decoder goes
+        body = None
     if body is None:
         raise InvalidInput("the request body is not valid JSON: send a JSON object",
                            [{"field": "", "message": "not JSON"}], status=400)
@@ -142,4 +147,10 @@ def import_upload(kind: str, *, replace: bool) -> Any:
             path.write_bytes(request.get_data())
         if path.stat().st_size == 0:
             raise InvalidInput(f"{path.name} is empty", [{"field": "file", "message": "empty file"}], status=400)
-        return import_file(store, kind, path, replace=replace)
+        try:
+            return import_file(store, kind, path, replace=replace)
+        except ImportRejected:
+            raise
+        except UserError as e:  # an unreadable file: say so without the server's temporary folder
+            message = upload_problem(e, tmp)
+            raise InvalidInput(message, [{"field": "file", "message": message}], status=400) from None

@@ -28,6 +28,12 @@ def error_reply(status: int, message: str, details: list[Any] | None = None) -> 
     return render_template("error.html", status=status, message=message, details=details or []), status
 
 
+def upload_problem(error: UserError, folder: str) -> str:
+    """The message of an unreadable upload on one line, without the server's temporary
+    ``folder`` the upload was saved in (the file is named by its own name)."""
+    return " ".join(str(error).replace(folder.rstrip("/") + "/", "").split())
+
+
 def register(app: Flask) -> None:
     """Install the handlers on ``app``."""
 
@@ -47,7 +53,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(UserError)
     def user_error(e: UserError) -> ResponseReturnValue:
-        return error_reply(400, " ".join(str(e).split()))
+        message = " ".join(str(e).split())
+        if e.field:
+            return error_reply(422, message, [{"field": e.field, "message": message}])
+        return error_reply(400, message)
 
     @app.errorhandler(Forbidden)
     def forbidden(e: Forbidden) -> ResponseReturnValue:

@@ -14,6 +14,7 @@ from geoservice.io.importer import ImportReport, import_file
 from geoservice.models import KINDS
 from geoservice.web.admin import admin_only
 from geoservice.web.auth import Form, accounts, signed_in_user
+from geoservice.web.errors import upload_problem
 
 bp = Blueprint("imports", __name__)
 
@@ -53,7 +54,7 @@ def import_page() -> ResponseReturnValue:
             except ImportRejected as e:
                 issues, status = [i.as_dict() for i in e.issues], 422
             except UserError as e:
-                error, status = " ".join(str(e).split()), 400
+                error, status = upload_problem(e, tmp), 400
         if report is not None:
             accounts().audit(signed_in_user(), f"import {kind}", target="replace" if form.replace.data
                              else "add or update", records=report.count)

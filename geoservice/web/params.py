@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from geoservice.errors import UserError
+from geoservice.io.fields import parse_date, parse_datetime
 
 #: What a parameter holds: a worker id, an ISO date, an ISO date-time, a whole number, a
 #: number, text from a fixed list (``choice``), free text, a list of worker ids, or yes/no.
@@ -115,7 +116,7 @@ def _parse(p: Param, raw: Any, *, text: bool) -> Any:
         if not isinstance(raw, str):
             raise ValueError("must be a date written YYYY-MM-DD")
         try:
-            day = dt.date.fromisoformat(raw)
+            day = parse_date(raw)
         except ValueError:
             raise ValueError(f"not a date: {raw!r} (write YYYY-MM-DD)") from None
         return _in_range(day, day)
@@ -123,7 +124,7 @@ def _parse(p: Param, raw: Any, *, text: bool) -> Any:
         if not isinstance(raw, str):
             raise ValueError("must be a date-time written YYYY-MM-DDTHH:MM")
         try:
-            moment = dt.datetime.fromisoformat(raw.strip())
+            moment = parse_datetime(raw)
         except ValueError:
             raise ValueError(f"not a date-time: {raw!r} (write YYYY-MM-DDTHH:MM, e.g. 2026-11-23T14:00)") from None
         return _in_range(moment.date(), moment)

@@ -52,6 +52,14 @@ def test_numbers_bools_dates() -> None:
     assert len(days) == 4 and dt.date(2026, 12, 8) in days
     with pytest.raises(ValueError, match="ends before it starts"):
         f.parse_dates("2026-12-09..2026-12-07")
+    for other_iso_form in ("20261201", "2026-W49-2", "2026-335"):
+        with pytest.raises(ValueError, match="YYYY-MM-DD"):
+            f.parse_date(other_iso_form)
+    assert f.parse_datetime("2026-11-23T14:00") == dt.datetime(2026, 11, 23, 14, 0)
+    assert f.parse_datetime("2026-11-23 14:00:30Z").tzinfo == dt.UTC
+    for bad in ("20261123T1400", "2026-11-23", "2026-11-23T14"):
+        with pytest.raises(ValueError, match="YYYY-MM-DDTHH:MM"):
+            f.parse_datetime(bad)
 
 
 def test_skills_modes_opening_hours() -> None:

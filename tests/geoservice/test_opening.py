@@ -29,6 +29,12 @@ def test_aware_times_are_converted_to_local_time() -> None:
     assert local_time("2026-11-23T08:00", HELSINKI) == dt.datetime(2026, 11, 23, 8, 0, tzinfo=HELSINKI)
 
 
+def test_a_clock_time_skipped_by_the_spring_change_is_the_time_it_stands_for() -> None:
+    skipped = local_time("2026-03-29T03:30", HELSINKI)  # clocks go from 03:00 to 04:00
+    assert (skipped.hour, skipped.minute, skipped.utcoffset()) == (4, 30, dt.timedelta(hours=3))
+    assert opening_state("Su 04:00-05:00", skipped, zone=HELSINKI).open
+
+
 def test_unknown_hours_count_as_open_and_are_flagged() -> None:
     for expression in ("", "   ", "Mo-Fr 09:00-17:00 unknown"):
         state = opening_state(expression, dt.datetime(2026, 11, 23, 10, 0), zone=HELSINKI)

@@ -52,6 +52,9 @@ def test_a_worker_reaches_only_their_own_day(client: FlaskClient, auth: Auth) ->
 @pytest.mark.parametrize(("body", "ctype", "status", "details"), [
     (b"{not json", "application/json", 400, [{"field": "", "message": "not JSON"}]),
     (b"[1, 2]", "application/json", 400, [{"field": "", "message": "not an object"}]),
+    (b"[" * 2000 + b"]" * 2000, "application/json", 400, [{"field": "", "message": "not JSON"}]),
+    (json.dumps({"worker": "W01", "date": "20261207"}).encode(), "application/json", 422,
+     [{"field": "date", "message": "not a date: '20261207' (write YYYY-MM-DD)"}]),
     (b"", "application/json", 422, [{"field": "worker", "message": "required: worker id, e.g. W01"},
                                     {"field": "date", "message": "required: the day, YYYY-MM-DD"}]),
     (json.dumps({"worker": 7, "date": "24.11.2026", "extra": True}).encode(), "application/json", 422,
@@ -71,7 +74,8 @@ def test_query_parameters_are_checked(client: FlaskClient, auth: Auth) -> None:
     assert reply.json["details"] == [{"field": "max_minutes", "message": "must be at least 1"},
                                      {"field": "mode", "message": "must be one of: drive, walk, bike"}]
     unknown = client.get("/api/gaps?resource_type=spaceport", headers=auth("otto-outreach"))
-    assert unknown.status_code == 400 and unknown.json is not None and "spaceport" in unknown.json["error"]
+    assert unknown.status_code == 422 and unknown.json is not None and "spaceport" in unknown.json["error"]
+    assert [d["field"] for d in unknown.json["details"]] == ["resource_type"]
     assert client.post("/api/balance", json={"max_moves": 2.5}, headers=auth("max-manager")).json == {
         "error": "invalid input: max_moves", "details": [{"field": "max_moves", "message": "must be a whole number"}]}
 
@@ -130,6 +134,14 @@ def test_rejected_upload_names_every_row_and_stores_nothing(client: FlaskClient,
                            (400, {"data": b"\x00\x01garbage", "content_type": "application/geo+json"})]:
         reply = client.post("/api/import/clients", headers=auth("ada-admin"), **kwargs)
         assert reply.status_code == status and reply.json is not None and reply.json["error"], kwargs
+        assert reply.json["details"] and reply.json["details"][0]["field"] == "file", kwargs
+        assert "outreach-upload-" not in reply.get_data(as_text=True), "no server paths in errors"
+    unclosed = {"type": "Feature", "properties": {"id": "HSX", "people": 3},
+                "geometry": {"type": "Polygon", "coordinates": [[[24.93, 60.16], [24.94, 60.16], [24.94, 60.17]]]}}
+    reply = client.post("/api/import/hotspots", data=json.dumps({"type": "FeatureCollection", "features": [unclosed]}),
+                        content_type="application/geo+json", headers=auth("ada-admin"))
+    assert reply.status_code == 422 and reply.json is not None
+    assert [(d["row"], d["field"]) for d in reply.json["details"]] == [("feature 1", "geometry")]
     assert client.post("/api/import/patients", data=b"id\n", content_type="text/csv",
                        headers=auth("ada-admin")).status_code == 404
     assert client.post("/api/import/clients", data=BAD_CLIENTS, content_type="text/csv",
