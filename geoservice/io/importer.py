@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as replace_fields
 from pathlib import Path
 
 from geoservice.errors import ImportIssue, ImportRejected, UserError
-from geoservice.io.readers import read_table
+from geoservice.io.fields import format_value
+from geoservice.io.readers import RawRow, RawTable, read_table
+from geoservice.io.schema import LAT_COLUMNS, LON_COLUMNS, SCHEMAS
 from geoservice.io.validate import Geocode, ImportContext, validate_table
 from geoservice.models import KINDS, Record
 from geoservice.store import Store
@@ -76,6 +79,8 @@ def import_files(store: Store, files: Mapping[str, str | Path], *, replace: bool
     reports = []
     for kind in (k for k in KINDS if k in files):
         table = read_table(files[kind])
+        if not replace:
+            table = keep_stored_values(table, kind, store)
         context = ImportContext(known_ids=known, localities=() if kind == "localities" else localities,
                                 area=area, geocode=geocode, progress=progress)
         result = validate_table(kind, table, context)
@@ -92,6 +97,50 @@ def import_files(store: Store, files: Mapping[str, str | Path], *, replace: bool
     mine = {"demo": "no"} if store.settings().get("demo") == "yes" else None
     store.write(changes, replace=replace, settings=mine)
     return reports
+
+
+#: Fields that follow from where a record is: a row that gives a location anew does not
+#: keep them (a client's locality is found again from the locality polygons).
+_PLACE_FIELDS = {"clients": ("address", "locality")}
+
+
+def keep_stored_values(table: RawTable, kind: str, store: Store) -> RawTable:
+    """``table`` with the columns it lacks filled, on rows that update a stored record,
+    from that record: a file ``id,name,lat,lon`` renames and moves clients without
+    clearing their usual worker, windows or notes. New rows take the defaults as before.
+
+    A worker located by neither ``lat``/``lon`` nor ``base`` in the file keeps their stored
+    home or base too. A note says which columns were kept.
+    """
+    spec = SCHEMAS[kind]
+    have = set(table.columns)
+    place = (spec.geometry == "optional_point" and not table.has_geometry
+             and not have & {*LON_COLUMNS, *LAT_COLUMNS, "base"})
+    keep = [fs.name for fs in spec.fields
+            if fs.name not in have and fs.name not in _PLACE_FIELDS.get(kind, ()) and not (place and fs.name == "base")]
+    if not keep and not place:
+        return table
+    stored = {r.id: r for r in store.records(kind)}
+    rows, updated = [], 0
+    for row in table.rows:
+        record = stored.get(row.values.get("id", "").strip())
+        if record is None:
+            rows.append(row)
+            continue
+        updated += 1
+        values = dict(row.values)
+        values.update({name: format_value(getattr(record, name)) for name in keep})
+        if place:
+            lon, lat = getattr(record, "lon", None), getattr(record, "lat", None)
+            values.update(base=format_value(record.base), lon="" if lon is None else repr(lon),
+                          lat="" if lat is None else repr(lat))
+        rows.append(RawRow(row.label, values, row.geometry))
+    if not updated:
+        return table
+    kept = keep + (["base", "lat", "lon"] if place else [])
+    note = (f"{table.file}: {updated} row{'s' if updated != 1 else ''} update{'' if updated != 1 else 's'} "
+            f"stored {kind}; their {', '.join(kept)} (not in the file) are kept")
+    return replace_fields(table, columns=(*table.columns, *kept), rows=rows, notes=[*table.notes, note])
 
 
 def network_area(store: Store) -> tuple[float, float, float, float] | None:

@@ -81,6 +81,26 @@ def test_geopackage_localities_replace(workspace: GeoPackageStore, tmp_path: Pat
     assert names["L1"] == "West" and names["L2"] == "East" and len(names) == 5
 
 
+def test_an_update_keeps_the_fields_its_file_does_not_have(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    before = {c.id: c for c in workspace.records("clients")}["C005"]
+    assert before.usual_worker and before.windows, "the demo's C005 has a usual worker and windows"
+    path = _write(tmp_path / "moved.csv",
+                  f"id,name,lat,lon\nC005,Moved Person,{LAT},{LON}\nC990,New Person,{LAT},{LON}\n")
+    report = import_file(workspace, "clients", path)
+    assert any("1 row updates stored clients" in n and "usual_worker" in n for n in report.notes)
+    after = {c.id: c for c in workspace.records("clients")}
+    moved = after["C005"]
+    assert (moved.name, moved.lon, moved.lat) == ("Moved Person", LON, LAT)
+    assert (moved.usual_worker, moved.windows, moved.need_weight, moved.notes) == (
+        before.usual_worker, before.windows, before.need_weight, before.notes)
+    assert after["C990"].usual_worker is None and after["C990"].windows == (), "new rows take the defaults"
+    worker = workspace.records("workers")[0]
+    import_file(workspace, "workers", _write(tmp_path / "hours.csv", f"id,hours_per_week\n{worker.id},30\n"))
+    changed = workspace.records("workers")[0]
+    assert changed.hours_per_week == 30 and (changed.base, changed.lon, changed.lat, changed.shift, changed.skills) == (
+        worker.base, worker.lon, worker.lat, worker.shift, worker.skills)
+
+
 def test_hotspot_polygon_gets_a_point(workspace: GeoPackageStore, tmp_path: Path) -> None:
     area = box(LON - 0.001, LAT - 0.0005, LON + 0.001, LAT + 0.0005)
     path = tmp_path / "hotspots.geojson"
