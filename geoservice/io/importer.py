@@ -78,7 +78,7 @@ def import_files(store: Store, files: Mapping[str, str | Path], *, replace: bool
     changes: dict[str, list[Record]] = {}
     reports = []
     for kind in (k for k in KINDS if k in files):
-        table = read_table(files[kind])
+        table = read_table(files[kind], kind)
         if not replace:
             table = keep_stored_values(table, kind, store)
         context = ImportContext(known_ids=known, localities=() if kind == "localities" else localities,

@@ -53,8 +53,9 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
 
 
-def read_table(path: str | Path) -> RawTable:
-    """Read an import file by its extension.
+def read_table(path: str | Path, kind: str | None = None) -> RawTable:
+    """Read an import file by its extension; of a GeoPackage with several layers, the
+    layer named ``kind`` (e.g. ``clients``).
 
     Raises
     ------
@@ -70,7 +71,7 @@ def read_table(path: str | Path) -> RawTable:
     if suffix in CSV_SUFFIXES:
         return _read_csv(path)
     if suffix in GEO_SUFFIXES:
-        return _read_geo(path)
+        return _read_geo(path, kind)
     raise UserError(f"{path}: unknown file format {suffix or '(no extension)'!r}; "
                     "use .csv, .geojson or .gpkg")
 
@@ -123,7 +124,7 @@ def _check_header(path: Path, columns: tuple[str, ...]) -> None:
         raise UserError(f"{path}: the header has an empty column name")
 
 
-def _read_geo(path: Path) -> RawTable:
+def _read_geo(path: Path, kind: str | None) -> RawTable:
     import pyogrio
     from pyogrio.errors import DataSourceError
 
@@ -131,15 +132,14 @@ def _read_geo(path: Path) -> RawTable:
         layers = pyogrio.list_layers(path)
     except (DataSourceError, OSError) as e:
         raise UserError(f"{path}: not a readable {path.suffix} file ({_first_line(e)})") from None
-    if len(layers) == 0:
-        raise UserError(f"{path}: the file has no layers")
+    layer = _layer_to_read(path, [str(name) for name in layers[:, 0]], kind)
     try:
-        frame, unreadable = _read_layer(path, layers[0][0])
+        frame, unreadable = _read_layer(path, layer)
     except (DataSourceError, OSError, ValueError) as e:
         raise UserError(f"{path}: not a readable {path.suffix} file ({_first_line(e)})") from None
     notes: list[str] = []
     if len(layers) > 1:
-        notes.append(f"{path.name}: read layer {layers[0][0]!r}, the first of {len(layers)}")
+        notes.append(f"{path.name}: read layer {layer!r} of {len(layers)}")
     has_geometry = bool(unreadable) or ("geometry" in frame.columns and frame.geometry.notna().any())
     if has_geometry and frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         epsg = frame.crs.to_epsg()
@@ -162,6 +162,24 @@ def _read_geo(path: Path) -> RawTable:
         geom = None if geometry is None or geometry.is_empty else geometry
         rows.append(RawRow(f"feature {position + 1}", values, geom))
     return RawTable(path.name, columns, rows, has_geometry=bool(has_geometry), notes=notes, issues=issues)
+
+
+def _layer_to_read(path: Path, layers: list[str], kind: str | None) -> str:
+    """The layer named after ``kind``, or the file's only data layer (QGIS's
+    ``layer_styles`` does not count); several others are a :class:`UserError`."""
+    if not layers:
+        raise UserError(f"{path}: the file has no layers")
+    named = [name for name in layers if kind and name.lower() == kind]
+    if named:
+        return named[0]
+    data = [name for name in layers if name.lower() != "layer_styles"]
+    if len(data) == 1:
+        return data[0]
+    listed = ", ".join(map(repr, data))
+    if kind:
+        raise UserError(f"{path}: has {len(data)} layers ({listed}) and none is named {kind!r}: "
+                        f"name the layer to import {kind!r}, or keep only that layer in the file")
+    raise UserError(f"{path}: has {len(data)} layers ({listed}): keep only the layer to import")
 
 
 def _read_layer(path: Path, layer: str) -> tuple[gpd.GeoDataFrame, dict[int, str]]:

@@ -81,6 +81,21 @@ def test_geopackage_localities_replace(workspace: GeoPackageStore, tmp_path: Pat
     assert names["L1"] == "West" and names["L2"] == "East" and len(names) == 5
 
 
+def test_a_geopackage_layer_is_chosen_by_kind(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    path = tmp_path / "several.gpkg"
+    gpd.GeoDataFrame({"id": ["HX"], "name": ["Not a client"]}, geometry=[Point(LON, LAT)], crs=4326).to_file(
+        path, layer="hubs", driver="GPKG")
+    gpd.GeoDataFrame({"id": ["CX"], "name": ["A Client"]}, geometry=[Point(LON, LAT)], crs=4326).to_file(
+        path, layer="clients", driver="GPKG")
+    import_file(workspace, "clients", path)
+    clients = {c.id: c.name for c in workspace.records("clients")}
+    assert clients["CX"] == "A Client" and "HX" not in clients
+    before = _digest(workspace)
+    with pytest.raises(UserError, match=r"2 layers \('hubs', 'clients'\) and none is named 'resources'"):
+        import_file(workspace, "resources", path)
+    assert _digest(workspace) == before
+
+
 def test_an_update_keeps_the_fields_its_file_does_not_have(workspace: GeoPackageStore, tmp_path: Path) -> None:
     before = {c.id: c for c in workspace.records("clients")}["C005"]
     assert before.usual_worker and before.windows, "the demo's C005 has a usual worker and windows"
