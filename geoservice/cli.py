@@ -72,18 +72,18 @@ def _one_line(text: str) -> str:
 
 def _demo(args: argparse.Namespace) -> int:
     from geoservice.demo import DEMO_SEED
-    from geoservice.store import open_store
+    from geoservice.store import made_or_removed
     from geoservice.workflow import build_demo_workspace, first_working_day, run_day
 
     if args.timezone:
         from geoservice.opening import workspace_zone
 
         workspace_zone(args.timezone)  # a bad name is an error before anything is built
-    store = open_store(args.workspace, create=True)
     start = args.start or dt.date.today()
     _progress(f"building the demo workspace in {describe_workspace(args.workspace)} ...")
-    summary = build_demo_workspace(store, osm=args.osm, start=start, seed=args.seed if args.seed is not None
-                                   else DEMO_SEED, timezone=args.timezone)
+    with made_or_removed(args.workspace) as store:
+        summary = build_demo_workspace(store, osm=args.osm, start=start, seed=args.seed if args.seed is not None
+                                       else DEMO_SEED, timezone=args.timezone)
     print(f"Demo workspace: {describe_workspace(args.workspace)}")
     print("Fictional people on real OpenStreetMap geography (© OpenStreetMap contributors, ODbL).")
     print("\nRoad networks:")
@@ -113,10 +113,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from geoservice.io.importer import import_file
-    from geoservice.store import open_store
+    from geoservice.store import made_or_removed
 
-    store = open_store(args.workspace, create=True)
-    report = import_file(store, args.kind, args.file, replace=args.replace, progress=sys.stderr.isatty())
+    with made_or_removed(args.workspace) as store:
+        report = import_file(store, args.kind, args.file, replace=args.replace, progress=sys.stderr.isatty())
     for note in report.notes:
         _progress(f"note: {note}")
     action = "replaced" if args.replace else "added or updated"
@@ -146,15 +146,15 @@ def _list(args: argparse.Namespace) -> int:
 
 def _network_build(args: argparse.Namespace) -> int:
     from geoservice.networks import build_network
-    from geoservice.store import open_store
+    from geoservice.store import made_or_removed
 
-    store = open_store(args.workspace, create=True)
     source = args.osm or args.place or args.bbox
     modes = args.mode or ["drive", "walk"]
     _progress(f"building the {' and '.join(modes)} network from {source} (cached after the first build) ...")
-    for summary in build_network(store, osm=args.osm, place=args.place, bbox=args.bbox, modes=modes,
-                                 timezone=args.timezone):
-        print(summary)
+    with made_or_removed(args.workspace) as store:
+        for summary in build_network(store, osm=args.osm, place=args.place, bbox=args.bbox, modes=modes,
+                                     timezone=args.timezone):
+            print(summary)
     print(f"time zone: {store.settings()['timezone']} (plans, calendars and opening hours use it)")
     return 0
 

@@ -387,6 +387,29 @@ def describe_workspace(root: str | Path) -> str:
     return str(Path(text).resolve())
 
 
+@contextlib.contextmanager
+def made_or_removed(root: str | Path = DEFAULT_WORKSPACE) -> Iterator[Store]:
+    """The workspace at ``root``, made when missing; if it was made here and the work
+    inside the ``with`` block fails (a rejected first import, a demo or network build
+    that stops), it is removed again, so a failure never leaves an empty workspace that
+    later commands would take for a real one. A PostGIS workspace is never removed."""
+    folder = Path(str(root))
+    local = not str(root).startswith(("postgresql:", "postgres:"))
+    fresh = local and not (folder / _GPKG).exists()
+    folder_was_empty = not folder.exists() or (folder.is_dir() and not any(folder.iterdir()))
+    store = open_store(root, create=True)
+    try:
+        yield store
+    except BaseException:
+        if fresh:
+            if folder_was_empty:
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                for leftover in [*folder.glob(_GPKG + "*"), folder / ".lock"]:  # GeoPackage, -wal/-shm, lock
+                    leftover.unlink(missing_ok=True)
+        raise
+
+
 def open_store(root: str | Path = DEFAULT_WORKSPACE, *, create: bool = False) -> Store:
     """Open the workspace at ``root``: the one place that picks the backend.
 

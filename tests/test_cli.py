@@ -57,6 +57,24 @@ def test_user_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: 
         assert err.startswith("outreach: error:") and len(err.strip().splitlines()) == 1, err
 
 
+def test_a_failed_first_command_leaves_no_workspace(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,lat,lon\nB1,One,x,24.94\n")
+    fresh = tmp_path / "fresh"
+    code, _, err = run(capsys, "import", "clients", str(bad), "--workspace", str(fresh))
+    assert code == 2 and "nothing stored" in err
+    assert not fresh.exists(), "a rejected first import made a workspace"
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "mine.txt").write_text("the user's own file")
+    code, _, err = run(capsys, "network", "build", "--osm", str(tmp_path / "missing.osm.pbf"), "--workspace", str(kept))
+    assert code == 2 and sorted(p.name for p in kept.iterdir()) == ["mine.txt"]
+    good = tmp_path / "good.csv"
+    good.write_text("id,name,lat,lon\nG1,One,60.17,24.94\n")
+    code, _, err = run(capsys, "import", "clients", str(good), "--workspace", str(fresh))
+    assert code == 0 and "no road network yet" in err and (fresh / "workspace.gpkg").exists()
+
+
 def test_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     for args in (("list", "dogs"), ("demo", "--start", "not-a-date")):
         with pytest.raises(SystemExit) as info:

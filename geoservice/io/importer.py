@@ -90,7 +90,11 @@ def import_files(store: Store, files: Mapping[str, str | Path], *, replace: bool
         known[kind] = ids if replace else known.get(kind, frozenset()) | ids
         if kind == "localities":
             localities = list(result.records)
-        reports.append(ImportReport(kind, table.file, len(result.records), tuple(result.notes)))
+        notes = list(result.notes)
+        if area is None and kind != "localities" and SCHEMAS[kind].geometry != "none":
+            notes.append(f"{table.file}: the workspace has no road network yet, so locations are not checked "
+                         "against its area and addresses cannot be matched: run `outreach network build` first")
+        reports.append(ImportReport(kind, table.file, len(result.records), tuple(notes)))
     if issues:
         raise ImportRejected(issues)
     # a user's own records make a demo workspace theirs: `outreach demo` will not overwrite it
