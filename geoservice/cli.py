@@ -330,6 +330,35 @@ def _date(text: str) -> dt.date:
     return day
 
 
+def _port(text: str) -> int:
+    """A TCP port number."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range (1 to 65535)")
+    return port
+
+
+def _host(text: str) -> str:
+    """An address this machine can listen on: an IP address, or a name it resolves."""
+    import ipaddress
+    import socket
+
+    try:
+        ipaddress.ip_address(text)
+        return text
+    except ValueError:
+        pass
+    try:
+        socket.getaddrinfo(text, None)
+    except (OSError, UnicodeError):
+        raise argparse.ArgumentTypeError(f"not an address to listen on: {text!r} "
+                                         "(give an IP address such as 127.0.0.1 or 0.0.0.0)") from None
+    return text
+
+
 def _seconds(text: str) -> float:
     """A positive number of seconds."""
     try:
@@ -483,8 +512,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("serve", parents=[common], help="the web app (maps, API) under a production server",
                          description="Serve the web app (login, maps, JSON API) with waitress.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--host", type=_host, default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default: 8000)")
     p.set_defaults(handler=_serve)
 
     p = verbs.add_parser("user", help="web app users")

@@ -53,6 +53,8 @@ def build_network(store: Store, *, osm: str | Path | None = None, place: str | N
     if sum(x is not None for x in (osm, place, bbox)) != 1:
         raise UserError("give exactly one of --osm FILE, --place TEXT or --bbox W,S,E,N")
     if osm is not None:
+        if not Path(osm).is_file():
+            raise UserError(f"{osm}: OSM file not found" if not Path(osm).exists() else f"{osm}: is not a file")
         source = str(Path(osm).resolve())
     elif place is not None:
         source = f"place:{place}"

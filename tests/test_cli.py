@@ -76,7 +76,8 @@ def test_a_failed_first_command_leaves_no_workspace(capsys: pytest.CaptureFixtur
 
 
 def test_argument_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    for args in (("list", "dogs"), ("demo", "--start", "not-a-date")):
+    for args in (("list", "dogs"), ("demo", "--start", "not-a-date"), ("plan", "--worker", "W01", "--date", "20261207"),
+                 ("serve", "--port", "99999"), ("serve", "--host", "999.1.1.1")):
         with pytest.raises(SystemExit) as info:
             main(list(args))
         err = capsys.readouterr().err
