@@ -28,11 +28,20 @@ from geoservice.texttable import text_table
 Handler = Callable[[argparse.Namespace], int]
 
 
+PLAN_FORMATS = ("table", "json", "csv", "ics", "gpx", "html")
+ROSTER_FORMATS = ("table", "json", "csv")
+WEEKLY_FORMATS = ("table", "json", "csv", "html")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``outreach`` with ``argv`` (default: the process arguments); returns the exit code."""
     os.umask(0o077)  # everything written (workspace, outputs, exports) holds health data: owner-only
     parser = _parser()
     args = parser.parse_args(argv)
+    if getattr(args, "formats", None) and args.format is None:  # chosen by the --out file's extension
+        suffix = args.out.suffix.lower() if getattr(args, "out", None) else ""
+        guess = {".htm": "html"}.get(suffix, suffix.lstrip("."))
+        args.format = guess if guess in args.formats else "table"
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -437,8 +446,9 @@ def _parser() -> argparse.ArgumentParser:
                          "appointment windows, shift and lunch; ETAs, travel, the itinerary in several formats.")
     p.add_argument("--worker", required=True, metavar="ID", help="worker id (see `outreach list workers`)")
     p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
-    p.add_argument("--format", choices=("table", "json", "csv", "ics", "gpx", "html"), default="table",
-                   help="table, json, csv, ics (calendar), gpx (phone navigation) or html (printable day sheet)")
+    p.add_argument("--format", choices=PLAN_FORMATS, help="table, json, csv, ics (calendar), gpx (phone navigation) or "
+                   "html (printable day sheet); default: from the --out file's extension, else table")
+    p.set_defaults(formats=PLAN_FORMATS)
     p.add_argument("--out", type=Path, metavar="FILE", help="write the itinerary to FILE instead of stdout")
     p.add_argument("--map", type=Path, metavar="FILE", help="also write the route map (HTML, works offline)")
     p.add_argument("--full-names", action="store_true", help="name clients in full in ics and gpx files "
@@ -452,7 +462,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, default=15.0, metavar="M", help="gap threshold in minutes (15)")
     p.add_argument("--mode", choices=("walk", "drive"), default="walk", help="travel mode (default: walk)")
     p.add_argument("--at", metavar="ISO-TIME", help="only count resources open then (local time, e.g. "
-                   "2026-12-01T20:30); default: now")
+                   "2026-12-01T20:30); default: every resource, opening hours not considered")
     p.add_argument("--suggest", type=int, default=0, metavar="K", help="suggest K new sites per resource type")
     p.set_defaults(handler=_gaps)
 
@@ -475,7 +485,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (default: today)")
     p.add_argument("--absent", action="extend", nargs="+", metavar="ID", help="workers off that day (their own "
                    "absence dates are used too)")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
+    p.add_argument("--format", choices=ROSTER_FORMATS, help="output format (default: from the --out file's "
+                   "extension, else table)")
+    p.set_defaults(formats=ROSTER_FORMATS)
     p.add_argument("--continuity-weight", type=_minutes, default=15.0, metavar="MIN",
                    help="minutes of travel worth spending to keep a client's usual worker (15)")
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="solver time in seconds (20)")
@@ -491,8 +503,9 @@ def _parser() -> argparse.ArgumentParser:
                            "planned, per worker, locality and team. Each day's roster is kept in the workspace "
                            "and used again while its inputs are unchanged.")
     p.add_argument("--week", type=_date, metavar="YYYY-MM-DD", help="any day of the week (default: this week)")
-    p.add_argument("--format", choices=("table", "json", "csv", "html"), default="table",
-                   help="output format (html: a page with charts)")
+    p.add_argument("--format", choices=WEEKLY_FORMATS, help="output format (html: a page with charts; default: "
+                   "from the --out file's extension, else table)")
+    p.set_defaults(formats=WEEKLY_FORMATS)
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="solver seconds per day not kept yet (5)")
     p.add_argument("--refresh", action="store_true", help="plan every day again, even those kept")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")

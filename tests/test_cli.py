@@ -106,6 +106,10 @@ def test_plan_formats(capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Pa
     code, out, err = run(capsys, *args, "--format", "html", "--out", str(tmp_path / "s.html"), "--map",
                          str(tmp_path / "m.html"))
     assert code == 0 and out == "" and (tmp_path / "s.html").exists() and (tmp_path / "assets" / "leaflet.js").exists()
+    code, _, err = run(capsys, *args, "--out", str(tmp_path / "route.gpx"))
+    assert code == 0 and "<gpx" in (tmp_path / "route.gpx").read_text(), "the format follows the file's extension"
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and not out.startswith(("{", "<")), "a table by default"
     code, _, err = run(capsys, "plan", "--worker", "nobody", "--date", "2026-11-24", "--workspace", str(ws))
     assert code == 2 and "nobody" in err and len(err.strip().splitlines()) == 1
 
