@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import ImportIssue, UserError
@@ -140,7 +139,7 @@ def _read_geo(path: Path, kind: str | None) -> RawTable:
     notes: list[str] = []
     if len(layers) > 1:
         notes.append(f"{path.name}: read layer {layer!r} of {len(layers)}")
-    has_geometry = bool(unreadable) or ("geometry" in frame.columns and frame.geometry.notna().any())
+    has_geometry = bool(unreadable) or ("geometry" in frame.columns and any(g is not None for g in frame.geometry))
     if has_geometry and frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         epsg = frame.crs.to_epsg()
         notes.append(f"{path.name}: reprojected from {f'EPSG:{epsg}' if epsg else frame.crs.name} "
@@ -197,7 +196,7 @@ def _read_layer(path: Path, layer: str) -> tuple[gpd.GeoDataFrame, dict[int, str
         frame = pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore")
         wkb = pyogrio.raw.read(path, layer=layer, columns=[])[2]
     unreadable = {}
-    for position in np.flatnonzero(frame.geometry.isna().to_numpy()):
+    for position in (k for k, g in enumerate(frame.geometry) if g is None):
         if wkb[position] is None:
             continue  # no geometry at all: the row checks say what is missing
         try:

@@ -175,6 +175,9 @@ def _locate(spec: KindSpec, table: RawTable, row: RawRow,
             return {}, [], True
         if spec.geometry == "optional_point":
             return {"lon": None, "lat": None}, [], False
+        if table.has_geometry:
+            return {}, [ImportIssue(table.file, row.label, "geometry", "",
+                                    "no location: the feature's geometry is missing or empty")], False
         return {}, [ImportIssue(table.file, row.label, "lat/lon", "",
                                 "no location: give lat and lon, or an address")], False
     issues = []
