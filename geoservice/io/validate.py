@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shapely import prepared
-from shapely.geometry import MultiPoint, Point
+from shapely.geometry import MultiPoint, Point, box
 from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
 
@@ -165,7 +165,7 @@ def _locate(spec: KindSpec, table: RawTable, row: RawRow,
     if spec.geometry == "none":
         return {}, [], False
     if spec.geometry == "polygon":
-        return _polygon(table.file, row)
+        return _polygon(table.file, row, context.area)
     if row.geometry is not None:
         return _point_from_geometry(spec, table.file, row, context)
     lon_text = next((row.values[c] for c in LON_COLUMNS if row.values.get(c, "").strip()), "")
@@ -229,7 +229,8 @@ def _point_from_geometry(spec: KindSpec, file: str, row: RawRow,
     return located, issues, False
 
 
-def _polygon(file: str, row: RawRow) -> tuple[dict[str, Any], list[ImportIssue], bool]:
+def _polygon(file: str, row: RawRow,
+             area: tuple[float, float, float, float] | None) -> tuple[dict[str, Any], list[ImportIssue], bool]:
     geom = row.geometry
     if geom is None:
         return {}, [ImportIssue(file, row.label, "geometry", "", "has no geometry; a polygon is required")], False
@@ -238,6 +239,10 @@ def _polygon(file: str, row: RawRow) -> tuple[dict[str, Any], list[ImportIssue],
     issues = _check_lonlat_range(file, row.label, geom)
     if not geom.is_valid:
         issues.append(_invalid_polygon(file, row.label, geom))
+    elif not issues and area is not None and not geom.intersects(box(*area)):
+        w, s, e, n = area
+        issues.append(ImportIssue(file, row.label, "geometry", "", "the polygon lies outside the area of the "
+                                  f"workspace's road network ({w:.4f},{s:.4f} to {e:.4f},{n:.4f})"))
     return {"geometry": geom}, issues, False
 
 

@@ -81,6 +81,14 @@ def test_geopackage_localities_replace(workspace: GeoPackageStore, tmp_path: Pat
     assert names["L1"] == "West" and names["L2"] == "East" and len(names) == 5
 
 
+def test_a_locality_far_from_the_network_is_rejected(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    path = tmp_path / "far.geojson"
+    gpd.GeoDataFrame({"id": ["LX"], "name": ["Gulf of Guinea"]}, geometry=[box(0, 0, 1, 1)], crs=4326).to_file(
+        path, driver="GeoJSON")
+    issues = _rejected(workspace, "localities", path)
+    assert len(issues) == 1 and "feature 1" in issues[0] and "outside the area" in issues[0]
+
+
 def test_a_geopackage_layer_is_chosen_by_kind(workspace: GeoPackageStore, tmp_path: Path) -> None:
     path = tmp_path / "several.gpkg"
     gpd.GeoDataFrame({"id": ["HX"], "name": ["Not a client"]}, geometry=[Point(LON, LAT)], crs=4326).to_file(
