@@ -217,7 +217,8 @@ class GapsResult:
         for s in self.suggestions:
             parts += ["", f"Suggested new {s.resource_type} sites ({s.status}): {s.people_newly_covered:g} of "
                           f"{s.people_in_gap:g} people in gaps newly within {self.max_minutes:g} min"]
-            parts += [f"  {site.rank}. {site.lat:.5f}, {site.lon:.5f}" + (f" near {site.near}" if site.near else "")
+            parts += [f"  {site.rank}. lon,lat {site.lon:.5f},{site.lat:.5f}"
+                      + (f" near {site.near}" if site.near else "")
                       + f": +{site.people_newly_covered:g} people ({', '.join(site.hotspots)})" for site in s.sites]
             if not s.sites:
                 parts.append("  none needed: no hotspot is in a gap" if not s.people_in_gap

@@ -50,5 +50,5 @@ def check_mode(mode: str) -> str:
 def check_minutes(minutes: float, *, what: str = "max minutes") -> float:
     """A positive number of minutes, or a :class:`UserError`."""
     if not minutes > 0 or minutes > 24 * 60:
-        raise UserError(f"{what} must be between 0 and 1440 minutes, not {minutes:g}")
+        raise UserError(f"{what} must be more than 0 and at most 1440 minutes, not {minutes:g}")
     return float(minutes)

@@ -66,8 +66,15 @@ class SignpostedResource:
         if self.hours_unknown:
             return "hours unknown"
         if self.open:
-            return f"open until {self.closes_at:%a %H:%M}" if self.closes_at else "open"
-        return f"closed, opens {self.opens_at:%a %H:%M}" if self.opens_at else "closed"
+            return f"open until {when_text(self.closes_at, self.arrival)}" if self.closes_at else "open"
+        return f"closed, opens {when_text(self.opens_at, self.arrival)}" if self.opens_at else "closed"
+
+
+def when_text(moment: dt.datetime, now: dt.datetime) -> str:
+    """``Mon 17:00`` within the coming week of ``now``, else ``Mon 29 Mar 2027 10:00``."""
+    if dt.timedelta(0) <= moment - now < dt.timedelta(days=6):
+        return f"{moment:%a %H:%M}"
+    return f"{moment:%a %d %b %Y %H:%M}"
 
 
 @dataclass

@@ -3,6 +3,7 @@ travel times, opening on arrival, and nothing of the caller's address kept."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
@@ -11,7 +12,7 @@ import pytest
 from geoservice.errors import UserError
 from geoservice.models import Resource
 from geoservice.networks import workspace_graph
-from geoservice.signpost import parse_point, signpost
+from geoservice.signpost import parse_point, signpost, when_text
 from geoservice.store import GeoPackageStore
 from geoservice.travel_times import place_on_network, travel_times
 
@@ -91,3 +92,9 @@ def test_parse_point() -> None:
         parse_point("60.17")
     with pytest.raises(UserError, match="not a longitude"):
         parse_point("160.17,240.9")
+
+
+def test_an_opening_beyond_the_coming_week_has_its_date() -> None:
+    now = dt.datetime(2026, 12, 24, 10, 0)
+    assert when_text(dt.datetime(2026, 12, 28, 9, 0), now) == "Mon 09:00"
+    assert when_text(dt.datetime(2027, 3, 29, 10, 0), now) == "Mon 29 Mar 2027 10:00"
