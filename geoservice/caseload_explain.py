@@ -42,9 +42,12 @@ def explain_balance(team: Team, solution: CaseloadSolution, *, max_moves: int | 
         after_s = _seconds(team.travel_s[i, j1])
         to = team.workers[j1].id
         if not c.usual_worker:
-            assigned.append(Move(c.id, None, to, "new referral",
-                                 f"nearest worker with room: {minutes(after_s)} min from {to}'s base",
-                                 None, after_s))
+            load = after.loads[j1]
+            where = f"{minutes(after_s)} min from {to}'s base"
+            detail = (f"nearest worker with room: {where}" if load.over_capacity <= 0 else
+                      f"{where}; no worker who may hold them has room ({to} ends at {units(load.need)} units, "
+                      f"capacity {units(load.capacity)})")
+            assigned.append(Move(c.id, None, to, "new referral", detail, None, after_s))
             continue
         before_s = _seconds(team.travel_s[i, j0]) if j0 >= 0 else None
         reason, detail = _reason(team, before, i, j0, j1, before_s, after_s, move_cost_s=60 * move_cost_minutes)

@@ -169,6 +169,14 @@ def test_impossible_capacity_is_reported_with_numbers() -> None:
     assert result.as_json()["shortfalls"][0]["short"] == 7.5
 
 
+def test_a_new_referral_placed_over_capacity_says_so() -> None:
+    workers = [Worker("W2", "Two", hours_per_week=30.0, locality="L2")]
+    clients = [_client(f"C{k}", "W2", 3.0) for k in range(8)] + [_client("NEW", None, 1.0)]
+    (placed,) = rebalance(_team(clients, workers)).assigned
+    assert placed.to_worker == "W2" and "room" not in placed.detail.split(";")[0]
+    assert "no worker who may hold them has room (W2 ends at 25.0 units, capacity 24.0)" in placed.detail
+
+
 def test_forced_moves_reasons_and_new_referrals() -> None:
     workers = [Worker("W1", "One", locality="L2", skills=frozenset({"fi"})),
                Worker("W2", "Two", locality="L2", skills=frozenset({"fi", "nurse"})),
