@@ -44,9 +44,14 @@ def explain_balance(team: Team, solution: CaseloadSolution, *, max_moves: int | 
         if not c.usual_worker:
             load = after.loads[j1]
             where = f"{minutes(after_s)} min from {to}'s base"
-            detail = (f"nearest worker with room: {where}" if load.over_capacity <= 0 else
-                      f"{where}; no worker who may hold them has room ({to} ends at {units(load.need)} units, "
-                      f"capacity {units(load.capacity)})")
+            room_elsewhere = any(team.allowed[i, j] and after.loads[j].need + c.need_weight <= after.loads[j].capacity
+                                 for j in range(len(team.workers)) if j != j1)
+            if load.over_capacity <= 0:
+                detail = f"nearest worker with room: {where}"
+            else:
+                detail = (f"{where}; {to} ends over capacity ({units(load.need)} units, capacity "
+                          f"{units(load.capacity)})" + ("" if room_elsewhere else
+                                                        ": no worker who may hold them has room"))
             assigned.append(Move(c.id, None, to, "new referral", detail, None, after_s))
             continue
         before_s = _seconds(team.travel_s[i, j0]) if j0 >= 0 else None

@@ -355,8 +355,10 @@ def _host(text: str) -> str:
     import ipaddress
     import socket
 
+    if text == "*":  # waitress: every address
+        return text
     try:
-        ipaddress.ip_address(text)
+        ipaddress.ip_address(text.removeprefix("[").removesuffix("]"))
         return text
     except ValueError:
         pass

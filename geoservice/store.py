@@ -391,22 +391,26 @@ def describe_workspace(root: str | Path) -> str:
 def made_or_removed(root: str | Path = DEFAULT_WORKSPACE) -> Iterator[Store]:
     """The workspace at ``root``, made when missing; if it was made here and the work
     inside the ``with`` block fails (a rejected first import, a demo or network build
-    that stops), it is removed again, so a failure never leaves an empty workspace that
-    later commands would take for a real one. A PostGIS workspace is never removed."""
+    that stops), what this call made is removed again (the folder if it did not exist,
+    else only the entries that were not in it before), so a failure never leaves an
+    empty workspace that later commands would take for a real one. An existing
+    workspace, and a PostGIS one, are never touched."""
     folder = Path(str(root))
-    local = not str(root).startswith(("postgresql:", "postgres:"))
-    fresh = local and not (folder / _GPKG).exists()
-    folder_was_empty = not folder.exists() or (folder.is_dir() and not any(folder.iterdir()))
+    fresh = not str(root).startswith(("postgresql:", "postgres:")) and not (folder / _GPKG).exists()
+    existed = folder.is_dir()
+    before = {p.name for p in folder.iterdir()} if existed else set()
     store = open_store(root, create=True)
     try:
         yield store
     except BaseException:
-        if fresh:
-            if folder_was_empty:
-                shutil.rmtree(folder, ignore_errors=True)
-            else:
-                for leftover in [*folder.glob(_GPKG + "*"), folder / ".lock"]:  # GeoPackage, -wal/-shm, lock
-                    leftover.unlink(missing_ok=True)
+        if fresh and not existed:
+            shutil.rmtree(folder, ignore_errors=True)
+        elif fresh:
+            for made in (p for p in folder.iterdir() if p.name not in before):
+                if made.is_dir() and not made.is_symlink():
+                    shutil.rmtree(made, ignore_errors=True)
+                else:
+                    made.unlink(missing_ok=True)
         raise
 
 

@@ -67,8 +67,9 @@ def test_a_failed_first_command_leaves_no_workspace(capsys: pytest.CaptureFixtur
     kept = tmp_path / "kept"
     kept.mkdir()
     (kept / "mine.txt").write_text("the user's own file")
-    code, _, err = run(capsys, "network", "build", "--osm", str(tmp_path / "missing.osm.pbf"), "--workspace", str(kept))
-    assert code == 2 and sorted(p.name for p in kept.iterdir()) == ["mine.txt"]
+    (kept / "workspace.gpkg.bak").write_text("the user's backup")
+    code, _, err = run(capsys, "import", "clients", str(bad), "--workspace", str(kept))
+    assert code == 2 and sorted(p.name for p in kept.iterdir()) == ["mine.txt", "workspace.gpkg.bak"]
     good = tmp_path / "good.csv"
     good.write_text("id,name,lat,lon\nG1,One,60.17,24.94\n")
     code, _, err = run(capsys, "import", "clients", str(good), "--workspace", str(fresh))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from geoservice.errors import ImportIssue, ImportRejected, UserError
 from geoservice.io.fields import format_value
-from geoservice.io.readers import RawRow, RawTable, read_table
+from geoservice.io.readers import RawRow, RawTable, cell_text, read_table
 from geoservice.io.schema import LAT_COLUMNS, LON_COLUMNS, SCHEMAS
 from geoservice.io.validate import Geocode, ImportContext, validate_table
 from geoservice.models import KINDS, Record
@@ -133,7 +133,7 @@ def keep_stored_values(table: RawTable, kind: str, store: Store) -> RawTable:
             continue
         updated += 1
         values = dict(row.values)
-        values.update({name: format_value(getattr(record, name)) for name in keep})
+        values.update({name: _stored_text(getattr(record, name)) for name in keep})
         if place:
             lon, lat = getattr(record, "lon", None), getattr(record, "lat", None)
             values.update(base=format_value(record.base), lon="" if lon is None else repr(lon),
@@ -145,6 +145,11 @@ def keep_stored_values(table: RawTable, kind: str, store: Store) -> RawTable:
     note = (f"{table.file}: {updated} row{'s' if updated != 1 else ''} update{'' if updated != 1 else 's'} "
             f"stored {kind}; their {', '.join(kept)} (not in the file) are kept")
     return replace_fields(table, columns=(*table.columns, *kept), rows=rows, notes=[*table.notes, note])
+
+
+def _stored_text(value: object) -> str:
+    """A stored value in the text form an import parses back exactly (floats in full)."""
+    return cell_text(value) if isinstance(value, float) else format_value(value)
 
 
 def network_area(store: Store) -> tuple[float, float, float, float] | None:

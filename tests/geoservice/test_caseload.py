@@ -174,7 +174,7 @@ def test_a_new_referral_placed_over_capacity_says_so() -> None:
     clients = [_client(f"C{k}", "W2", 3.0) for k in range(8)] + [_client("NEW", None, 1.0)]
     (placed,) = rebalance(_team(clients, workers)).assigned
     assert placed.to_worker == "W2" and "room" not in placed.detail.split(";")[0]
-    assert "no worker who may hold them has room (W2 ends at 25.0 units, capacity 24.0)" in placed.detail
+    assert "W2 ends over capacity (25.0 units, capacity 24.0): no worker who may hold them has room" in placed.detail
 
 
 def test_forced_moves_reasons_and_new_referrals() -> None:

@@ -81,6 +81,15 @@ def test_geopackage_localities_replace(workspace: GeoPackageStore, tmp_path: Pat
     assert names["L1"] == "West" and names["L2"] == "East" and len(names) == 5
 
 
+def test_a_geojson_date_property_is_a_date(workspace: GeoPackageStore, tmp_path: Path) -> None:
+    feature = {"type": "Feature", "properties": {"id": "HSD", "people": 4, "last_seen": "2026-12-01"},
+               "geometry": {"type": "Point", "coordinates": [LON, LAT]}}
+    path = _write(tmp_path / "seen.geojson", json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    import_file(workspace, "hotspots", path)
+    spot = next(h for h in workspace.records("hotspots") if h.id == "HSD")
+    assert str(spot.last_seen) == "2026-12-01"
+
+
 def test_a_locality_far_from_the_network_is_rejected(workspace: GeoPackageStore, tmp_path: Path) -> None:
     path = tmp_path / "far.geojson"
     gpd.GeoDataFrame({"id": ["LX"], "name": ["Gulf of Guinea"]}, geometry=[box(0, 0, 1, 1)], crs=4326).to_file(
@@ -118,10 +127,12 @@ def test_an_update_keeps_the_fields_its_file_does_not_have(workspace: GeoPackage
         before.usual_worker, before.windows, before.need_weight, before.notes)
     assert after["C990"].usual_worker is None and after["C990"].windows == (), "new rows take the defaults"
     worker = workspace.records("workers")[0]
-    import_file(workspace, "workers", _write(tmp_path / "hours.csv", f"id,hours_per_week\n{worker.id},30\n"))
+    import_file(workspace, "workers", _write(tmp_path / "hours.csv", f"id,hours_per_week\n{worker.id},22.123456789\n"))
+    import_file(workspace, "workers", _write(tmp_path / "skills.csv", f"id,skills\n{worker.id},nurse\n"))
     changed = workspace.records("workers")[0]
-    assert changed.hours_per_week == 30 and (changed.base, changed.lon, changed.lat, changed.shift, changed.skills) == (
-        worker.base, worker.lon, worker.lat, worker.shift, worker.skills)
+    assert changed.hours_per_week == 22.123456789, "kept numbers keep every digit"
+    assert (changed.base, changed.lon, changed.lat, changed.shift, changed.skills) == (
+        worker.base, worker.lon, worker.lat, worker.shift, frozenset({"nurse"}))
 
 
 def test_hotspot_polygon_gets_a_point(workspace: GeoPackageStore, tmp_path: Path) -> None:
