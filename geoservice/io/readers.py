@@ -216,6 +216,8 @@ def cell_text(value: object) -> str:
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dt.datetime) and value != value:  # pandas' NaT: a feature without the date
+        return ""
     if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
         return value.date().isoformat()  # GDAL reads a GeoJSON "2026-12-01" as a datetime at midnight
     if isinstance(value, dt.datetime | dt.date):

@@ -82,12 +82,14 @@ def test_geopackage_localities_replace(workspace: GeoPackageStore, tmp_path: Pat
 
 
 def test_a_geojson_date_property_is_a_date(workspace: GeoPackageStore, tmp_path: Path) -> None:
-    feature = {"type": "Feature", "properties": {"id": "HSD", "people": 4, "last_seen": "2026-12-01"},
-               "geometry": {"type": "Point", "coordinates": [LON, LAT]}}
-    path = _write(tmp_path / "seen.geojson", json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    seen = {"type": "Feature", "properties": {"id": "HSD", "people": 4, "last_seen": "2026-12-01"},
+            "geometry": {"type": "Point", "coordinates": [LON, LAT]}}
+    unseen = {"type": "Feature", "properties": {"id": "HSE", "people": 2},  # no date: NaT in the frame
+              "geometry": {"type": "Point", "coordinates": [LON, LAT]}}
+    path = _write(tmp_path / "seen.geojson", json.dumps({"type": "FeatureCollection", "features": [seen, unseen]}))
     import_file(workspace, "hotspots", path)
-    spot = next(h for h in workspace.records("hotspots") if h.id == "HSD")
-    assert str(spot.last_seen) == "2026-12-01"
+    spots = {h.id: h for h in workspace.records("hotspots")}
+    assert str(spots["HSD"].last_seen) == "2026-12-01" and spots["HSE"].last_seen is None
 
 
 def test_a_locality_far_from_the_network_is_rejected(workspace: GeoPackageStore, tmp_path: Path) -> None:
