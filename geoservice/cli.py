@@ -33,11 +33,27 @@ ROSTER_FORMATS = ("table", "json", "csv")
 WEEKLY_FORMATS = ("table", "json", "csv", "html")
 
 
+#: options whose value may start with a minus sign (a longitude west of Greenwich)
+_COORDINATE_OPTIONS = ("--point", "--bbox")
+
+
+def _joined_coordinates(argv: list[str]) -> list[str]:
+    """``--point -0.727,52.67`` as ``--point=-0.727,52.67``: argparse would take a value
+    starting with ``-`` and holding a comma for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _COORDINATE_OPTIONS and arg[:2] in {f"-{d}" for d in "0123456789."}:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``outreach`` with ``argv`` (default: the process arguments); returns the exit code."""
     os.umask(0o077)  # everything written (workspace, outputs, exports) holds health data: owner-only
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_joined_coordinates(sys.argv[1:] if argv is None else list(argv)))
     if getattr(args, "formats", None) and args.format is None:  # chosen by the --out file's extension
         suffix = args.out.suffix.lower() if getattr(args, "out", None) else ""
         guess = {".htm": "html"}.get(suffix, suffix.lstrip("."))

@@ -65,7 +65,9 @@ def reasons(problem: Problem) -> tuple[dict[int, str], dict[int, list[int]]]:
             continue
         skilled = [v for v, veh in enumerate(problem.vehicles) if stop.skills <= veh.skills]
         if not skilled:
-            out[j] = f"skills: needs {_set(stop.skills)}, no worker has {_them(stop.skills)}"
+            lacking = (f"{problem.vehicles[0].id} lacks" if len(problem.vehicles) == 1
+                       else "no worker available has")
+            out[j] = f"skills: needs {_set(stop.skills)}; {lacking} {_them(stop.skills)}"
             continue
         roomy = [v for v in skilled if problem.vehicles[v].capacity is None
                  or stop.demand <= (problem.vehicles[v].capacity or 0)]
@@ -234,7 +236,7 @@ def _breaks(breaks: tuple[Break, ...]) -> str:
 
 
 def _set(skills: frozenset[str]) -> str:
-    return "{" + ", ".join(repr(s) for s in sorted(skills)) + "}"
+    return ", ".join(sorted(skills))
 
 
 def _them(skills: frozenset[str]) -> str:

@@ -134,3 +134,13 @@ def test_files_and_numbers_that_cannot_be_used_are_one_line_errors(capsys: pytes
         with pytest.raises(SystemExit) as info:
             main([*args, "--workspace", str(ws)])
         assert info.value.code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_longitude_west_of_greenwich_is_a_value(capsys: pytest.CaptureFixture[str], ws: Path) -> None:
+    from geoservice.cli import _joined_coordinates
+
+    assert _joined_coordinates(["signpost", "--point", "-0.727,52.67", "--n", "2"]) == [
+        "signpost", "--point=-0.727,52.67", "--n", "2"]
+    assert _joined_coordinates(["gaps", "--point", "--n"]) == ["gaps", "--point", "--n"]
+    code, _, err = run(capsys, "signpost", "--point", "-0.727,52.67", "--type", "pharmacy", "--workspace", str(ws))
+    assert code == 2 and "expected one argument" not in err and "outside the area" in err, err

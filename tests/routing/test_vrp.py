@@ -193,7 +193,7 @@ def test_unservable_stops_reported_with_reasons() -> None:
     assert sol.routes[0].stop_ids == ["ok"]
     why = sol.unassigned
     assert why["late"].startswith("window:") and "09:00" in why["late"] and "08:05" in why["late"]
-    assert why["nurse"] == "skills: needs {'nurse'}, no worker has it"
+    assert why["nurse"] == "skills: needs nurse; w lacks it"
     assert why["heavy"].startswith("capacity:") and "30" in why["heavy"]
     assert why["long"].startswith("shift:") and "12:00" in why["long"]
 
