@@ -22,6 +22,7 @@ from geoservice.errors import ImportRejected, UserError
 from geoservice.io.fields import format_value, parse_date
 from geoservice.io.schema import SCHEMAS
 from geoservice.models import KINDS, MODES
+from geoservice.settings import SETTINGS
 from geoservice.store import DEFAULT_WORKSPACE, describe_workspace
 from geoservice.texttable import text_table
 
@@ -288,6 +289,25 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> int:
+    from geoservice.settings import change_settings
+    from geoservice.workflow import ensure_workspace
+
+    store = ensure_workspace(args.workspace)
+    changes = {}
+    for item in args.changes:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"write NAME=VALUE, not {item!r} (e.g. mileage_rate_per_mile=0.45)")
+        changes[name.strip()] = value
+    for name, value in change_settings(store, changes).items():
+        print(f"set {name} = {value}")
+    if not changes:
+        for name, value in sorted(store.settings().items()):
+            print(f"{name} = {value}")
+    return 0
+
+
 def _user_add(args: argparse.Namespace) -> int:
     from geoservice.web import add_user
 
@@ -541,6 +561,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="write the proposed usual workers into the workspace")
     p.set_defaults(handler=_balance)
 
+    p = verbs.add_parser("settings", parents=[common], help="show or change the mileage rate, currency and "
+                         "caseload rules", description="Without arguments: every workspace setting. With "
+                         "NAME=VALUE: change those (e.g. mileage_rate_per_mile=0.45 currency=GBP).")
+    p.add_argument("changes", nargs="*", metavar="NAME=VALUE", help="settings to change: " + ", ".join(SETTINGS))
+    p.set_defaults(handler=_settings)
     p = verbs.add_parser("serve", parents=[common], help="the web app (maps, API) under a production server",
                          description="Serve the web app (login, maps, JSON API) with waitress.")
     p.add_argument("--host", type=_host, default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")

@@ -241,7 +241,7 @@ class Mileage:
 
     def __str__(self) -> str:
         rate = f" × {self.rate_per_km:.2f} {self.currency}/km = {self.amount:.2f} {self.currency}" \
-            if self.rate_per_km else " (no mileage rate set: workspace setting mileage_rate_per_km)"
+            if self.rate_per_km else " (no mileage rate set: `outreach settings mileage_rate_per_km=RATE`)"
         return f"{self.date}  {self.worker_id} {self.worker_name}  {self.km:.1f} km{rate}  ({self.journey})"
 
 

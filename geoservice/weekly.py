@@ -262,7 +262,7 @@ class WeeklyFigures:
             lines += ["", "Not planned:"] + [f"  {d:%a %d %b} {v.visit} (client {v.client}, usual worker "
                                              f"{v.usual_worker or '-'}): {v.reason}" for d, v in self.unassigned]
         rate = (f"mileage at {self.rate_per_km:.2f} {self.currency}/km" if self.rate_per_km
-                else "no mileage rate set (workspace setting mileage_rate_per_km)")
+                else "no mileage rate set (`outreach settings mileage_rate_per_mile=RATE`)")
         lines += ["", f"Claims: {rate}; driving days only."]
         return "\n".join(lines)
 

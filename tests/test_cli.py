@@ -144,3 +144,15 @@ def test_a_longitude_west_of_greenwich_is_a_value(capsys: pytest.CaptureFixture[
     assert _joined_coordinates(["gaps", "--point", "--n"]) == ["gaps", "--point", "--n"]
     code, _, err = run(capsys, "signpost", "--point", "-0.727,52.67", "--type", "pharmacy", "--workspace", str(ws))
     assert code == 2 and "expected one argument" not in err and "outside the area" in err, err
+
+
+def test_settings_show_and_change(capsys: pytest.CaptureFixture[str], ws: Path) -> None:
+    code, out, _ = run(capsys, "settings", "mileage_rate_per_mile=0.45", "currency=gbp", "--workspace", str(ws))
+    assert code == 0 and "set mileage_rate_per_km = 0.279617" in out and "set currency = GBP" in out
+    code, out, _ = run(capsys, "settings", "--workspace", str(ws))
+    assert code == 0 and "mileage_rate_per_km = 0.279617" in out and "timezone = " in out
+    before = (ws / "workspace.gpkg").read_bytes()
+    for bad in ("colour=blue", "currency=pounds", "mileage_rate_per_km=-1", "mileage_rate_per_km"):
+        code, _, err = run(capsys, "settings", "caseload_per_full_time=20", bad, "--workspace", str(ws))
+        assert code == 2 and len(err.strip().splitlines()) == 1, bad
+    assert (ws / "workspace.gpkg").read_bytes() == before, "a bad setting stores nothing"
