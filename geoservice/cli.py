@@ -234,7 +234,7 @@ def _signpost(args: argparse.Namespace) -> int:
 def _roster(args: argparse.Namespace) -> int:
     from geoservice.roster import ROSTER_TIME_LIMIT_S, roster_workspace
     from geoservice.roster_days import keep_roster
-    from geoservice.workflow import ensure_workspace, write_roster_map
+    from geoservice.workflow import ensure_workspace, write_roster_map, write_worker_days
 
     store = ensure_workspace(args.workspace)
     day = args.date or dt.date.today()
@@ -247,6 +247,9 @@ def _roster(args: argparse.Namespace) -> int:
           f"the roster ({args.format})")
     if args.map:
         _progress(f"wrote the roster map to {write_roster_map(store, team, args.map)}")
+    if args.itineraries:
+        written = write_worker_days(store, team, args.itineraries)
+        _progress(f"wrote {len(team.roster.days)} workers' itineraries ({len(written)} files) to {args.itineraries}")
     return 0
 
 
@@ -531,6 +534,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="solver time in seconds (20)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the roster to FILE instead of stdout")
     p.add_argument("--map", type=Path, metavar="FILE", help="also write the roster map (HTML, works offline)")
+    p.add_argument("--itineraries", type=Path, metavar="DIR", help="also write each worker's day as planned, "
+                   "cover visits included, to DIR: day sheet, ICS, GPX, CSV and route map")
     p.set_defaults(handler=_roster)
 
     report = verbs.add_parser("report", help="management reports")

@@ -116,6 +116,31 @@ def first_working_day(day: dt.date) -> dt.date:
     return day
 
 
+def write_worker_days(store: Store, team: TeamRoster, folder: Path) -> dict[str, Path]:
+    """Each rostered worker's day, cover visits included, in ``folder``: the printable day
+    sheet (with the mileage claim at the workspace's rate), calendar (ICS), GPX route, CSV
+    itinerary and route map (offline), named ``<worker>-day-sheet.html``, ``<worker>.ics``, ...
+    Returns the files by name."""
+    from geoservice.daysheet import day_sheet_html
+    from geoservice.reports import itinerary_csv, itinerary_gpx, itinerary_ics
+    from maps.base import copy_assets
+
+    folder.mkdir(parents=True, exist_ok=True)
+    copy_assets(folder)
+    settings = store.settings()
+    rate, currency = float(settings.get("mileage_rate_per_km", 0) or 0), settings.get("currency", "")
+    files: dict[str, Path] = {}
+    for wid in team.roster.days:
+        day = team.worker_day(wid)
+        for name, text in ((f"{wid}-day-sheet.html", day_sheet_html(day, rate_per_km=rate, currency=currency)),
+                           (f"{wid}.ics", itinerary_ics(day)), (f"{wid}.gpx", itinerary_gpx(day)),
+                           (f"{wid}.csv", itinerary_csv(day))):
+            files[name] = folder / name
+            files[name].write_text(text, encoding="utf-8")
+        files[f"{wid}-route.html"] = write_route_map(store, day, folder / f"{wid}-route.html")
+    return files
+
+
 def run_day(store: Store, date: dt.date) -> DayRun:
     """Run the team's planning for ``date`` and write every output under
     ``<workspace>/outputs/<date>/``: the roster (JSON, CSV, map) and each rostered
@@ -125,9 +150,7 @@ def run_day(store: Store, date: dt.date) -> DayRun:
     from geoservice.caseload import balance_workspace, workspace_caseload
     from geoservice.coverage import locality_coverage
     from geoservice.coverage_maps import build_coverage_map, build_gap_map
-    from geoservice.daysheet import day_sheet_html
     from geoservice.gaps import gaps_report
-    from geoservice.reports import itinerary_csv, itinerary_gpx, itinerary_ics
     from geoservice.roster_days import keep_roster
     from geoservice.weekly import QUICK_DAY_TIME_LIMIT_S, weekly_figures
     from maps.base import copy_assets, render_html
@@ -138,8 +161,6 @@ def run_day(store: Store, date: dt.date) -> DayRun:
     copy_assets(folder)
     files: dict[str, Path] = {}
     lines: list[str] = []
-    settings = store.settings()
-    rate, currency = float(settings.get("mileage_rate_per_km", 0) or 0), settings.get("currency", "")
 
     def write(name: str, text: str) -> Path:
         path = folder / name
@@ -152,13 +173,7 @@ def run_day(store: Store, date: dt.date) -> DayRun:
     write("roster.json", team.to_json_text())
     write("roster.csv", team.csv())
     files["roster-map.html"] = write_roster_map(store, team, folder / "roster-map.html")
-    for wid in team.roster.days:
-        day = team.worker_day(wid)
-        write(f"{wid}-day-sheet.html", day_sheet_html(day, rate_per_km=rate, currency=currency))
-        write(f"{wid}.ics", itinerary_ics(day))
-        write(f"{wid}.gpx", itinerary_gpx(day))
-        write(f"{wid}.csv", itinerary_csv(day))
-        files[f"{wid}-route.html"] = write_route_map(store, day, folder / f"{wid}-route.html")
+    files.update(write_worker_days(store, team, folder))
     r = team.roster
     cover = sum(c.reason == "absent" for c in r.changes)
     lines.append(f"roster: {sum(len(d.visits) for d in r.days.values())} visits by {len(r.days)} workers "

@@ -117,11 +117,16 @@ def test_plan_formats(capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Pa
 
 def test_roster_json(capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "roster", "--date", "2026-11-24", "--absent", "W02", "--time-limit", "3",
-                       "--format", "json", "--map", str(tmp_path / "roster.html"), "--workspace", str(ws))
+                       "--format", "json", "--map", str(tmp_path / "roster.html"), "--itineraries",
+                       str(tmp_path / "days"), "--workspace", str(ws))
     roster = json.loads(out)
     assert code == 0 and sum(len(r["visits"]) for r in roster["routes"]) > 0
     assert "W02" not in {r["worker"] for r in roster["routes"]} and 0 <= roster["continuity"] <= 1
     assert (tmp_path / "roster.html").exists()
+    for route in roster["routes"]:  # each worker's calendar holds their rostered visits, cover included
+        calendar = (tmp_path / "days" / f"{route['worker']}.ics").read_text()
+        assert calendar.count("BEGIN:VEVENT") >= len(route["visits"])
+        assert (tmp_path / "days" / f"{route['worker']}-day-sheet.html").exists()
 
 
 def test_files_and_numbers_that_cannot_be_used_are_one_line_errors(capsys: pytest.CaptureFixture[str], ws: Path,
