@@ -44,11 +44,11 @@ def explain_balance(team: Team, solution: CaseloadSolution, *, max_moves: int | 
         if not c.usual_worker:
             load = after.loads[j1]
             where = f"{minutes(after_s)} min from {to}'s base"
-            room_elsewhere = any(team.allowed[i, j] and after.loads[j].need + c.need_weight <= after.loads[j].capacity
-                                 for j in range(len(team.workers)) if j != j1)
             if load.over_capacity <= 0:
                 detail = f"nearest worker with room: {where}"
             else:
+                room_elsewhere = any(team.allowed[i, j] and after.loads[j].need + c.need_weight
+                                     <= after.loads[j].capacity for j in range(len(team.workers)) if j != j1)
                 detail = (f"{where}; {to} ends over capacity ({units(load.need)} units, capacity "
                           f"{units(load.capacity)})" + ("" if room_elsewhere else
                                                         ": no worker who may hold them has room"))
