@@ -106,6 +106,8 @@ def import_files(store: Store, files: Mapping[str, str | Path], *, replace: bool
 #: Fields that follow from where a record is: a row that gives a location anew does not
 #: keep them (a client's locality is found again from the locality polygons).
 _PLACE_FIELDS = {"clients": ("address", "locality")}
+#: Where a worker starts: a base hub, or a home at lon/lat.
+_WORKER_PLACE = ("base", "lon", "lat")
 
 
 def keep_stored_values(table: RawTable, kind: str, store: Store) -> RawTable:
@@ -135,13 +137,11 @@ def keep_stored_values(table: RawTable, kind: str, store: Store) -> RawTable:
         values = dict(row.values)
         values.update({name: _stored_text(getattr(record, name)) for name in keep})
         if place:
-            lon, lat = getattr(record, "lon", None), getattr(record, "lat", None)
-            values.update(base=format_value(record.base), lon="" if lon is None else repr(lon),
-                          lat="" if lat is None else repr(lat))
+            values.update({name: _stored_text(getattr(record, name)) for name in _WORKER_PLACE})
         rows.append(RawRow(row.label, values, row.geometry))
     if not updated:
         return table
-    kept = keep + (["base", "lat", "lon"] if place else [])
+    kept = keep + (list(_WORKER_PLACE) if place else [])
     note = (f"{table.file}: {updated} row{'s' if updated != 1 else ''} update{'' if updated != 1 else 's'} "
             f"stored {kind}; their {', '.join(kept)} (not in the file) are kept")
     return replace_fields(table, columns=(*table.columns, *kept), rows=rows, notes=[*table.notes, note])
