@@ -568,7 +568,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("settings", parents=[common], help="show or change the mileage rate, currency and "
                          "caseload rules", description="Without arguments: every workspace setting. With "
-                         "NAME=VALUE: change those (e.g. mileage_rate_per_mile=0.45 currency=GBP).")
+                         "NAME=VALUE: change those (e.g. mileage_rate_per_mile=0.45 currency=GBP).",
+                         epilog="settings: " + "; ".join(f"{name}: {meaning}"
+                                                          for name, (meaning, _) in SETTINGS.items()))
     p.add_argument("changes", nargs="*", metavar="NAME=VALUE", help="settings to change: " + ", ".join(SETTINGS))
     p.set_defaults(handler=_settings)
     p = verbs.add_parser("serve", parents=[common], help="the web app (maps, API) under a production server",

@@ -25,7 +25,7 @@ def _positive_number(text: str) -> str:
     except ValueError:
         raise ValueError(f"not a number: {text!r}") from None
     if not 0 <= value < 1e6:
-        raise ValueError(f"must be 0 or more, not {text}")
+        raise ValueError(f"must be 0 or more and below 1,000,000, not {text}")
     return repr(value)
 
 
